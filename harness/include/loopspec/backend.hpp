@@ -1,0 +1,80 @@
+// Backends: named factories of event loops, with declared capabilities.
+//
+// Nothing in the harness knows a concrete backend: each backend library
+// exports a register function that the loopspec command's main calls (static
+// initialisers would be dropped from static libraries), and the runner finds
+// them by name. A backend declares what it can do; scenarios that need more
+// are UNSUPPORTED for it. Test-only deviations ("faults") are chosen by name
+// through BackendOptions::fault; an unknown fault name is an error.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "loopspec/event_loop.hpp"
+
+namespace loopspec {
+
+// Capability names, shared with the driver protocol's hello message.
+namespace capability {
+inline constexpr const char* kTcp = "tcp";
+inline constexpr const char* kUnix = "unix";
+inline constexpr const char* kUdp = "udp";
+inline constexpr const char* kPipes = "pipes";
+inline constexpr const char* kSubprocess = "subprocess";
+inline constexpr const char* kTls = "tls";
+inline constexpr const char* kBuffered = "buffered";  // BufferedProtocol
+}  // namespace capability
+
+struct Fault {
+  std::string name;         // "pause-at-high"
+  std::string description;  // what deviates from the contract
+  std::string breaks;       // the rule id the suite must report as FAIL
+};
+
+struct BackendInfo {
+  std::string name;            // registry name: "reference"
+  std::string implementation;  // "loopspec reference epoll loop"
+  std::string version;
+  std::set<std::string> capabilities;
+  std::vector<Fault> faults;   // test-only deviations this backend can switch on
+  bool has(const std::string& cap) const { return capabilities.count(cap) != 0; }
+};
+
+struct BackendOptions {
+  std::string fault;  // empty: none
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const BackendInfo& info() const = 0;
+  // A fresh loop per scenario.
+  virtual std::unique_ptr<EventLoop> make_loop() = 0;
+};
+
+using BackendFactory = std::function<std::unique_ptr<Backend>(const BackendOptions&)>;
+
+class BackendRegistry {
+ public:
+  static BackendRegistry& instance();
+  void add(std::string name, BackendFactory factory);
+  // Adding a name again replaces its factory.
+  // Throws std::invalid_argument naming the known backends when absent.
+  std::unique_ptr<Backend> create(const std::string& name, const BackendOptions& options) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<std::pair<std::string, BackendFactory>> factories_;
+};
+
+struct BackendRegistrar {
+  BackendRegistrar(std::string name, BackendFactory factory) {
+    BackendRegistry::instance().add(std::move(name), std::move(factory));
+  }
+};
+
+}  // namespace loopspec

@@ -1,0 +1,46 @@
+// Recording: wrap a protocol so that everything it sees and does becomes a trace.
+//
+// record_stream(protocol) returns a protocol of the same kind (Protocol or
+// BufferedProtocol) to hand to the loop. When the loop calls connection_made,
+// the wrapper wraps the transport too and passes the wrapped transport on, so
+// every transport call made by the protocol or by the scenario through it is
+// recorded. Each event carries the transport state at that point.
+// Promise: the wrappers change no behaviour: arguments, return values and
+// exceptions pass through unchanged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "loopspec/protocols.hpp"
+#include "loopspec/trace.hpp"
+
+namespace loopspec {
+
+class Recorder {
+ public:
+  explicit Recorder(TraceSink& sink) : sink_(sink) {}
+
+  // Wraps a Protocol or BufferedProtocol; the result is of the same kind.
+  std::shared_ptr<StreamProtocol> record_stream(std::shared_ptr<StreamProtocol> protocol);
+  std::shared_ptr<DatagramProtocol> record_datagram(std::shared_ptr<DatagramProtocol> protocol);
+  std::shared_ptr<SubprocessProtocol> record_subprocess(std::shared_ptr<SubprocessProtocol> protocol);
+
+  // Called after every recorded protocol callback returns (run_until uses it
+  // to re-evaluate its condition).
+  void set_after_callback(std::function<void()> hook) { after_callback_ = std::move(hook); }
+
+  // Appends an event, assigning seq. Wrappers and scenarios (Peer/Note events) use it.
+  void emit(Event event);
+  std::uint32_t new_connection_id() { return ++last_conn_; }
+  void after_callback() { if (after_callback_) after_callback_(); }
+
+ private:
+  TraceSink& sink_;
+  std::uint64_t next_seq_ = 0;
+  std::uint32_t last_conn_ = 0;
+  std::function<void()> after_callback_;
+};
+
+}  // namespace loopspec
