@@ -3,7 +3,12 @@
 // Promises: one pass over the events, state bounded per connection (no event
 // is kept), every violation names the rule id, the event's seq and conn, and
 // says expected vs observed in one line. Rules not in the profile are not
-// reported. Only rules listed by monitored_rules() are ever reported.
+// reported. Only rules listed by monitored_rules() are ever reported, each at
+// most 5 times per connection (the first always).
+// The profile ("3.8" or "3.4.3") is the one given at construction, not the
+// trace header's, so a trace can be checked against either revision; an
+// unknown profile throws std::invalid_argument. Checks of the form "X never
+// happened" run at on_end(true) only.
 // The per-connection state machines are written as states and allowed
 // transitions (harness/src/checker_machines.cpp).
 #pragma once

@@ -7,7 +7,21 @@
 // calls the notify hook from the peer thread, so a scenario can wake its loop
 // with call_soon_threadsafe instead of sleeping.
 // Promise: the peer never blocks the caller; destroying it joins the thread
-// and closes the socket.
+// and closes the socket. Every descriptor it opens is close-on-exec.
+//
+// Command semantics, in queue order:
+//   send            appends to the send queue (sent as the kernel accepts it)
+//   stop_reading    stops polling for input, so the kernel buffers fill and
+//                   back-pressure builds on the other side; resume_reading
+//                   starts again
+//   shutdown_write  waits until the send queue is empty, then shutdown(SHUT_WR)
+//   close           waits until the send queue is empty, then close()
+//   reset           at once: discards the send queue, SO_LINGER {1,0}, close()
+//                   (TCP sends RST; a Unix socket has no RST and just closes)
+// Later commands wait behind a shutdown_write/close that waits for the queue.
+// Data sent after shutdown_write, and any command after close/reset, is
+// discarded. A send error (the other side gone) discards the send queue.
+// Socket errors are observed even while not reading.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +45,7 @@ struct PeerSnapshot {
   bool eof_received = false;     // the other side shut down its write end
   bool reset_received = false;   // ECONNRESET or EPIPE seen
   bool closed = false;           // this peer closed or reset its socket
+  bool write_shutdown = false;   // this peer shut down its write end
   bool reading = true;
   std::uint64_t send_queue = 0;  // bytes queued but not yet accepted by the kernel
   std::optional<int> error;      // errno of the first socket error
@@ -38,9 +53,13 @@ struct PeerSnapshot {
 
 class Peer {
  public:
-  // Adopts a connected stream socket (non-blocking is set here).
+  // Adopts a connected stream socket (non-blocking and close-on-exec are set
+  // here). Takes ownership of fd even when it throws std::runtime_error (fd is
+  // not an open stream socket).
   static std::unique_ptr<Peer> adopt(int fd);
-  // Connects to address (blocking connect, bounded by timeout).
+  // Connects to address (numeric IPv4/IPv6 literal or Unix path) with a
+  // non-blocking connect bounded by timeout; throws std::runtime_error naming
+  // the address and the cause on failure.
   static std::unique_ptr<Peer> connect(const Address& address, Duration timeout);
   ~Peer();
 
@@ -58,9 +77,17 @@ class Peer {
   // The bytes received so far (kept up to keep_limit bytes, 16 MiB by default).
   std::string received() const;
   void set_keep_limit(std::size_t bytes);
-  // Called on the peer thread after every observable change.
+  // Called on the peer thread, outside the peer's state lock, after every
+  // observable change (snapshot() may be called from it). Once set_notify
+  // returns, the previous hook is not running and will not run again; so do
+  // not call it while holding a lock the hook takes.
   void set_notify(std::function<void()> notify);
-  // Shrinks SO_RCVBUF (before data flows) so back-pressure builds with little data.
+  // Shrinks SO_RCVBUF (before data flows) so back-pressure builds with little
+  // data. Applied at once on the caller's thread; throws std::runtime_error
+  // if the kernel refuses it. No effect once the socket is closed.
+  // Over TCP loopback keep it at 32 KiB or more: a window much smaller than
+  // the MSS (about 64 KiB) reopens only on the sender's zero-window probe,
+  // which stalls the flow for about a second after resume_reading.
   void set_receive_buffer(int bytes);
 
  private:
@@ -72,9 +99,14 @@ class Peer {
 // A listening socket for backends to connect to; accept() hands out Peers.
 class PeerListener {
  public:
-  // InetAddress with port 0 or a UnixAddress; the real address is address().
+  // InetAddress (numeric literal, port 0 for any) or a UnixAddress; the real
+  // address is address(). A stale socket file at a Unix path (nobody
+  // listening) is unlinked first, and the path is unlinked on destruction.
+  // Throws std::runtime_error naming the address and the cause on failure.
   explicit PeerListener(const Address& address);
   ~PeerListener();
+  PeerListener(const PeerListener&) = delete;
+  PeerListener& operator=(const PeerListener&) = delete;
   Address address() const;
   // Waits (bounded) for one connection; nullptr on timeout.
   std::unique_ptr<Peer> accept(Duration timeout);
@@ -83,6 +115,9 @@ class PeerListener {
  private:
   int fd_ = -1;
   Address address_;
+  // The socket file this listener created, so destruction unlinks only it.
+  std::uint64_t bound_device_ = 0;
+  std::uint64_t bound_inode_ = 0;
 };
 
 }  // namespace loopspec

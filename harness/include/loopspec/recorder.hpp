@@ -6,7 +6,15 @@
 // every transport call made by the protocol or by the scenario through it is
 // recorded. Each event carries the transport state at that point.
 // Promise: the wrappers change no behaviour: arguments, return values and
-// exceptions pass through unchanged.
+// exceptions pass through unchanged (an exception a transport method raises
+// is recorded in the event's error, then rethrown as it was).
+// The state is read from the loop's transport with its query methods
+// (get_write_buffer_size, get_write_buffer_limits, is_closing, is_reading;
+// get_extra_info("ssl_object"/"sockname") once, to name the transport kind);
+// those reads are not events. Protocol wrappers hold the loop's transport
+// weakly, so recording adds no ownership cycle; the transport wrapper given
+// to the protocol holds it strongly, like the transport itself would be held.
+// Which fields each event carries: spec/trace-format.md.
 #pragma once
 
 #include <cstdint>

@@ -3,8 +3,11 @@
 // Promises: load() reads every *.yaml file of a directory in name order (the
 // files follow the documents' section order, so rule order is document
 // order); any malformed file, unknown field, bad value or duplicate id throws
-// RuleError whose message starts "FILE:LINE: field 'NAME': ". The loaded
-// catalogue is immutable.
+// RuleError whose message starts "FILE:LINE: field 'NAME': " (LINE is
+// 1-based; 1 where the error concerns a whole file or directory; NAME is the
+// field, "quotes[N].FIELD" inside a quote, or a parenthesised word such as
+// "(yaml)" for a syntax error and "(directory)"). The loaded catalogue is
+// immutable.
 #pragma once
 
 #include <filesystem>
@@ -18,11 +21,13 @@ namespace loopspec {
 
 enum class Level { Must, Should, May, Info };
 std::string_view to_string(Level level);  // "MUST", "SHOULD", "MAY", "INFO"
+std::optional<Level> level_from_string(std::string_view text);  // exact spelling of to_string
 
 // The document revisions a run can be checked against.
 inline constexpr std::string_view kRevision38 = "3.8";
 inline constexpr std::string_view kRevision343 = "3.4.3";
 inline constexpr std::string_view kDefaultProfile = kRevision38;
+const std::vector<std::string>& known_revisions();  // {"3.8", "3.4.3"}
 
 struct Quote {
   std::string revision;  // "3.8" or "3.4.3"
@@ -60,6 +65,8 @@ class RuleCatalogue {
 
   const std::vector<Rule>& rules() const { return rules_; }
   const Rule* find(std::string_view id) const;
+  // The rules holding for a revision, in document order (none for an
+  // unknown revision: check it against known_revisions() first).
   std::vector<const Rule*> for_profile(std::string_view revision) const;
 
   // The directory shipped with loopspec (compiled-in path, overridable with

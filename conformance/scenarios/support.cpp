@@ -1,0 +1,56 @@
+#include "support.hpp"
+
+#include <fmt/core.h>
+
+namespace loopspec::scenarios {
+
+std::string pattern(std::size_t n, std::uint32_t seed) {
+  std::string out(n, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    out[i] = static_cast<char>(x);
+  }
+  return out;
+}
+
+void write_tracked(StreamConnection& conn, const std::string& data, Digest& written, std::uint64_t& total) {
+  conn.transport()->write(data);
+  written.update(data);
+  total += data.size();
+}
+
+std::uint64_t fill_until_buffered(ScenarioContext& ctx, StreamConnection& conn, Digest& written) {
+  conn.peer_stop_reading();
+  ctx.wait([&] { return !conn.peer().snapshot().reading; }, "the peer to stop reading");
+  auto& t = *conn.transport();
+  const std::string chunk = pattern(64 * 1024, 7);
+  std::uint64_t total = 0;
+  constexpr std::uint64_t kLimit = 64ull << 20;
+  while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused()) {
+    if (total >= kLimit) {
+      throw ScenarioAbort(fmt::format("wrote {} bytes to a peer that does not read and get_write_buffer_size() stayed 0",
+                                      total));
+    }
+    write_tracked(conn, chunk, written, total);
+  }
+  return total;
+}
+
+bool drain_to_peer(ScenarioContext& ctx, StreamConnection& conn, std::uint64_t total, std::string_view rule) {
+  conn.peer_resume_reading();
+  return ctx.expect_within(rule, [&] { return conn.peer().snapshot().bytes_received >= total; },
+                           fmt::format("the peer to receive {} bytes", total));
+}
+
+void check_peer_received(ScenarioContext& ctx, StreamConnection& conn, std::uint64_t total, const Digest& written,
+                         std::string_view rule) {
+  auto seen = conn.peer().snapshot();
+  ctx.check(rule, seen.bytes_received == total && seen.received_digest == written.hex(),
+            fmt::format("peer received {} bytes (digest {}), {} were written (digest {})", seen.bytes_received,
+                        seen.received_digest, total, written.hex()));
+}
+
+}  // namespace loopspec::scenarios

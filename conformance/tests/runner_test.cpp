@@ -1,0 +1,97 @@
+// The runner isolates scenarios: a crash, a hang or an exception is an ERROR
+// for that scenario's rules, with its stderr, and the run goes on; variants the
+// backend cannot run are UNSUPPORTED; check verdicts follow the rule's level.
+// Harness machinery test (the scenarios here are synthetic).
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "loopspec/conformance/context.hpp"
+#include "suite_support.hpp"
+
+namespace loopspec {
+namespace {
+
+const RuleOutcome& rule(const RunResults& r, const std::string& id) {
+  for (const auto& o : r.rules) {
+    if (o.id == id) return o;
+  }
+  throw std::runtime_error("no outcome for " + id);
+}
+
+RunResults run_synthetic(std::vector<ScenarioSpec> specs, std::string glob) {
+  testing::ensure_backends();
+  RunOptions options;
+  options.backend = "reference";
+  options.rules_glob = std::move(glob);
+  options.scenario_timeout = Duration(3.0);
+  return run_suite(options, testing::shipped_rules(), specs);
+}
+
+TEST(Runner, CrashHangAndThrowAreErrorsAndTheRunGoesOn) {
+  std::vector<ScenarioSpec> specs{
+      {"synthetic.crash", "crashes", {"write.limits.defaults"}, {"tcp"},
+       [](ScenarioContext&) {
+         std::fputs("about to crash\n", stderr);
+         std::abort();
+       }},
+      {"synthetic.hang", "hangs", {"proto.data.chunking"}, {"tcp"},
+       [](ScenarioContext&) {
+         for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // the hang under test
+       }},
+      {"synthetic.throw", "throws", {"transport.extra-info.default"}, {"tcp"},
+       [](ScenarioContext&) { throw std::runtime_error("boom"); }},
+      {"synthetic.fine", "checks and passes", {"transport.extra-info.socket"}, {"tcp"},
+       [](ScenarioContext& ctx) { ctx.check("transport.extra-info.socket", true, "ok"); }},
+  };
+  RunResults r = run_synthetic(specs, "*");
+  ASSERT_EQ(r.scenarios.size(), 4u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::Error);
+  EXPECT_NE(r.scenarios[0].error.find("signal"), std::string::npos) << r.scenarios[0].error;
+  EXPECT_NE(r.scenarios[0].stderr_tail.find("about to crash"), std::string::npos);
+  EXPECT_EQ(r.scenarios[1].verdict, Verdict::Error);
+  EXPECT_NE(r.scenarios[1].error.find("timed out"), std::string::npos) << r.scenarios[1].error;
+  EXPECT_EQ(r.scenarios[2].verdict, Verdict::Error);
+  EXPECT_NE(r.scenarios[2].error.find("boom"), std::string::npos) << r.scenarios[2].error;
+  EXPECT_EQ(r.scenarios[3].verdict, Verdict::Pass);
+  EXPECT_EQ(rule(r, "write.limits.defaults").verdict, Verdict::Error);
+  EXPECT_EQ(rule(r, "transport.extra-info.socket").verdict, Verdict::Pass);
+  EXPECT_EQ(r.unexpected_failures(), 3u);
+}
+
+TEST(Runner, FailedChecksTakeTheLevelOfTheirRule) {
+  std::vector<ScenarioSpec> specs{
+      {"synthetic.must", "breaks a MUST", {"transport.extra-info.socket"}, {"tcp"},
+       [](ScenarioContext& ctx) { ctx.check("transport.extra-info.socket", false, "broken on purpose"); }},
+      {"synthetic.info", "records an INFO", {"write.limits.defaults"}, {"tcp"},
+       [](ScenarioContext& ctx) { ctx.check("write.limits.defaults", true, "observed"); }},
+  };
+  RunResults r = run_synthetic(specs, "*");
+  EXPECT_EQ(rule(r, "transport.extra-info.socket").verdict, Verdict::Fail);
+  EXPECT_NE(rule(r, "transport.extra-info.socket").message.find("broken on purpose"), std::string::npos);
+  EXPECT_EQ(rule(r, "write.limits.defaults").verdict, Verdict::Info);
+  EXPECT_FALSE(r.scenarios[0].trace.is_null()) << "a failing scenario keeps its trace";
+}
+
+TEST(Runner, VariantsTheBackendLacksAreUnsupported) {
+  std::vector<ScenarioSpec> specs{{"synthetic.unsupported", "needs a capability the reference lacks",
+                                   {"transport.extra-info.socket"}, {"udp"},
+                                   [](ScenarioContext&) { std::abort(); }}};
+  RunResults r = run_synthetic(specs, "transport.extra-info.socket");
+  ASSERT_EQ(r.scenarios.size(), 1u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::Unsupported);
+}
+
+TEST(Runner, UndeclaredRuleInACheckIsAnError) {
+  std::vector<ScenarioSpec> specs{{"synthetic.undeclared", "checks a rule it does not declare",
+                                   {"transport.extra-info.socket"}, {"tcp"},
+                                   [](ScenarioContext& ctx) { ctx.check("write.limits.defaults", true, "x"); }}};
+  RunResults r = run_synthetic(specs, "*");
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::Error);
+  EXPECT_NE(r.scenarios[0].error.find("does not declare"), std::string::npos) << r.scenarios[0].error;
+}
+
+}  // namespace
+}  // namespace loopspec

@@ -1,0 +1,55 @@
+// Test-only deviations of the reference loop ("faults").
+//
+// Each fault breaks exactly the contract rule named in its catalogue entry, so
+// the conformance suite can prove that it notices the breakage. Promises:
+// - Every fault is off unless chosen by name (BackendOptions::fault); an
+//   unknown name throws std::invalid_argument listing the known ones.
+// - Each fault is one flag of Faults, consulted at the spot that deviates and
+//   nowhere else; that spot carries a "Fault: <name>" comment.
+// - With no fault chosen the reference follows the contract exactly.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "loopspec/backend.hpp"
+
+namespace loopspec::reference {
+
+struct Faults {
+  bool pause_at_high = false;
+  bool never_pause = false;
+  bool pause_repeated = false;
+  bool resume_below_low = false;
+  bool resume_early = false;
+  bool eof_twice = false;
+  bool data_after_eof = false;
+  bool close_drops_buffer = false;
+  bool abort_without_lost = false;
+  bool pause_reading_ignored = false;
+  bool resume_reading_noop = false;
+  bool eof_false_stays_open = false;
+  bool eof_true_closes = false;
+  bool limits_unchecked = false;
+  bool high_zero_keeps_low = false;
+  bool not_closing_after_close = false;
+  bool lost_twice = false;
+  bool write_eof_before_flush = false;
+  bool writev_reorder = false;
+  bool writelines_drops_last = false;
+  bool empty_data_received = false;
+  bool pause_reading_raises_twice = false;
+  bool buffer_size_zero = false;
+  bool lost_error_on_close = false;
+
+  bool operator==(const Faults&) const = default;
+};
+
+// Every fault, in catalogue order: name, description and the rule it breaks.
+const std::vector<Fault>& fault_catalogue();
+
+// The flags for a fault name; "" selects none. Throws std::invalid_argument
+// naming the known faults when the name is unknown.
+Faults faults_from_name(std::string_view name);
+
+}  // namespace loopspec::reference

@@ -1,0 +1,46 @@
+// Write flow control: the watermarks and the paused flag of one transport.
+//
+// Promises (asyncio's _FlowControlMixin, spec rules flow.* and write.limits.*):
+// - Defaults high = 64 KiB, low = high / 4. set_limits(high) alone sets
+//   low = high / 4; set_limits(low) alone sets high = 4 * low; so high = 0
+//   forces low = 0. A negative value, or low > high, throws
+//   ContractError(ValueError) and leaves the limits unchanged.
+// - should_pause(size) answers true exactly when pause_writing must be called
+//   now: size strictly over high and not already paused. It then counts the
+//   protocol as paused, so pause and resume alternate.
+// - should_resume(size) answers true exactly when resume_writing must be
+//   called now: paused and size at or below low.
+// The caller checks should_pause after every growth of its buffer and after
+// set_limits, should_resume after every drain and after set_limits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "loopspec/reference/faults.hpp"
+#include "loopspec/transports.hpp"
+
+namespace loopspec::reference {
+
+class WriteFlow {
+ public:
+  static constexpr std::int64_t kDefaultHigh = 64 * 1024;
+
+  explicit WriteFlow(const Faults& faults) : faults_(faults) {}
+
+  void set_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low);
+  WriteBufferLimits limits() const { return {low_, high_}; }
+  bool paused() const { return paused_; }
+
+  bool should_pause(std::size_t size);
+  bool should_resume(std::size_t size);
+
+ private:
+  const Faults& faults_;
+  std::int64_t high_ = kDefaultHigh;
+  std::int64_t low_ = kDefaultHigh / 4;
+  bool paused_ = false;
+};
+
+}  // namespace loopspec::reference

@@ -1,0 +1,19 @@
+#include "loopspec/reference/exception_error.hpp"
+
+#include <exception>
+
+namespace loopspec::reference {
+
+Error error_from_current_exception() {
+  try {
+    throw;
+  } catch (const ContractError& e) {
+    return e.error();
+  } catch (const std::exception& e) {
+    return Error{"RuntimeError", 0, e.what()};
+  } catch (...) {
+    return Error{"RuntimeError", 0, "unknown exception"};
+  }
+}
+
+}  // namespace loopspec::reference

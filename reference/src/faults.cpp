@@ -1,0 +1,106 @@
+#include "loopspec/reference/faults.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace loopspec::reference {
+
+namespace {
+
+struct FaultEntry {
+  Fault fault;
+  bool Faults::*flag;
+};
+
+// The single table behind fault_catalogue() and faults_from_name().
+const std::vector<FaultEntry>& fault_table() {
+  static const std::vector<FaultEntry> table = {
+      {{"pause-at-high", "pause_writing is called when the buffer size reaches high (>=), not only when it goes over",
+        "flow.pause.strictly-over-high"},
+       &Faults::pause_at_high},
+      {{"never-pause", "pause_writing is never called", "flow.pause.when-over-high"}, &Faults::never_pause},
+      {{"pause-repeated", "pause_writing is called on every buffer growth while over high, even when already paused",
+        "flow.pairing.alternate"},
+       &Faults::pause_repeated},
+      {{"resume-below-low", "resume_writing only once the buffer size is strictly below low",
+        "flow.resume.when-at-or-below-low"},
+       &Faults::resume_below_low},
+      {{"resume-early", "resume_writing as soon as the buffer size is at or below high", "flow.resume.at-or-below-low"},
+       &Faults::resume_early},
+      {{"eof-twice", "eof_received is delivered twice", "proto.eof.at-most-once"}, &Faults::eof_twice},
+      {{"data-after-eof", "the last byte of the stream is held back and delivered after eof_received",
+        "proto.data.not-after-eof"},
+       &Faults::data_after_eof},
+      {{"close-drops-buffer", "close() discards the write buffer instead of flushing it",
+        "transport.close.flushes-buffer"},
+       &Faults::close_drops_buffer},
+      {{"abort-without-lost", "abort() closes the socket without calling connection_lost",
+        "write.abort.connection-lost"},
+       &Faults::abort_without_lost},
+      {{"pause-reading-ignored", "pause_reading() reports paused but keeps delivering data",
+        "read.pause.no-data-while-paused"},
+       &Faults::pause_reading_ignored},
+      {{"resume-reading-noop", "resume_reading() reports reading but never delivers data again",
+        "read.resume.delivers-pending"},
+       &Faults::resume_reading_noop},
+      {{"eof-false-stays-open", "eof_received returning false leaves the transport open", "proto.eof.false-closes"},
+       &Faults::eof_false_stays_open},
+      {{"eof-true-closes", "eof_received returning true closes the transport anyway", "proto.eof.true-half-open"},
+       &Faults::eof_true_closes},
+      {{"limits-unchecked", "set_write_buffer_limits accepts low > high", "write.limits.validation"},
+       &Faults::limits_unchecked},
+      {{"high-zero-keeps-low", "set_write_buffer_limits(high=0) keeps the previous low",
+        "write.limits.high-zero-forces-low-zero"},
+       &Faults::high_zero_keeps_low},
+      {{"not-closing-after-close", "is_closing() stays false after close() and abort()",
+        "transport.closing.after-close"},
+       &Faults::not_closing_after_close},
+      {{"lost-twice", "close() after abort() delivers connection_lost a second time", "proto.order.lost-once"},
+       &Faults::lost_twice},
+      {{"write-eof-before-flush", "write_eof() shuts down at once, discarding the write buffer",
+        "write.eof.flushes-then-shuts-down"},
+       &Faults::write_eof_before_flush},
+      {{"writev-reorder", "queued chunks are sent newest first", "write.data.in-order"}, &Faults::writev_reorder},
+      {{"writelines-drops-last", "writelines() drops its last element", "write.writelines.equivalent"},
+       &Faults::writelines_drops_last},
+      {{"empty-data-received", "a zero-length data_received is delivered before eof_received", "proto.data.non-empty"},
+       &Faults::empty_data_received},
+      {{"pause-reading-raises-twice", "pause_reading() raises RuntimeError when already paused",
+        "read.pause.idempotent"},
+       &Faults::pause_reading_raises_twice},
+      {{"buffer-size-zero", "get_write_buffer_size() always answers 0", "write.buffer-size.reports-buffered"},
+       &Faults::buffer_size_zero},
+      {{"lost-error-on-close", "close() ends with connection_lost(OSError) instead of connection_lost(None)",
+        "proto.connection-lost.none-on-close"},
+       &Faults::lost_error_on_close},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<Fault>& fault_catalogue() {
+  static const std::vector<Fault> catalogue = [] {
+    std::vector<Fault> out;
+    for (const auto& entry : fault_table()) out.push_back(entry.fault);
+    return out;
+  }();
+  return catalogue;
+}
+
+Faults faults_from_name(std::string_view name) {
+  Faults faults;
+  if (name.empty()) return faults;
+  for (const auto& entry : fault_table()) {
+    if (entry.fault.name == name) {
+      faults.*entry.flag = true;
+      return faults;
+    }
+  }
+  std::string known;
+  for (const auto& entry : fault_table()) known += (known.empty() ? "" : ", ") + entry.fault.name;
+  throw std::invalid_argument("unknown fault '" + std::string(name) + "' for backend 'reference' (known: " + known +
+                              ")");
+}
+
+}  // namespace loopspec::reference
