@@ -39,6 +39,23 @@ std::uint64_t fill_until_buffered(ScenarioContext& ctx, StreamConnection& conn, 
   return total;
 }
 
+bool write_until_buffered(ScenarioContext& ctx, StreamConnection& conn, std::size_t target, Digest& written,
+                          std::uint64_t& total) {
+  auto& t = *conn.transport();
+  const std::string chunk = pattern(256 * 1024, 21);
+  const std::uint64_t limit = total + target + (64ull << 20);
+  while (t.get_write_buffer_size() < target) {
+    if (total >= limit) {
+      ctx.check("write.buffer-size.reports-buffered", false,
+                fmt::format("{} bytes written to a peer that does not read, yet get_write_buffer_size() is {}", total,
+                            t.get_write_buffer_size()));
+      return false;
+    }
+    write_tracked(conn, chunk, written, total);
+  }
+  return true;
+}
+
 bool drain_to_peer(ScenarioContext& ctx, StreamConnection& conn, std::uint64_t total, std::string_view rule) {
   conn.peer_resume_reading();
   return ctx.expect_within(rule, [&] { return conn.peer().snapshot().bytes_received >= total; },

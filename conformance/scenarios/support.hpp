@@ -19,6 +19,13 @@ std::string pattern(std::size_t n, std::uint32_t seed = 1);
 // anything (a peer that does not read cannot absorb that much).
 std::uint64_t fill_until_buffered(ScenarioContext& ctx, StreamConnection& conn, Digest& written);
 
+// Writes chunks until get_write_buffer_size() reaches target. A peer that does
+// not read cannot absorb 64 MiB more than that: if the size still has not
+// reached target by then, the size is wrong, a broken
+// write.buffer-size.reports-buffered (the scenario must declare it).
+bool write_until_buffered(ScenarioContext& ctx, StreamConnection& conn, std::size_t target, Digest& written,
+                          std::uint64_t& total);
+
 // Writes data through the transport and adds it to the digest.
 void write_tracked(StreamConnection& conn, const std::string& data, Digest& written, std::uint64_t& total);
 
