@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <map>
 
 #include "loopspec/checker.hpp"
@@ -28,16 +29,6 @@ namespace {
 bool glob_match(const std::string& pattern, const std::string& text) {
   return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
-
-// Both the in-memory trace and the checker see every event as it happens.
-struct Tee : TraceSink {
-  TraceSink& a;
-  TraceSink& b;
-  Tee(TraceSink& x, TraceSink& y) : a(x), b(y) {}
-  void on_header(const TraceHeader& h) override { a.on_header(h), b.on_header(h); }
-  void on_event(const Event& e) override { a.on_event(e), b.on_event(e); }
-  void on_end(bool c) override { a.on_end(c), b.on_end(c); }
-};
 
 json trace_window(const Trace& trace, std::optional<std::uint64_t> focus, std::size_t max_events) {
   std::size_t n = trace.events.size();
@@ -60,10 +51,17 @@ json trace_window(const Trace& trace, std::optional<std::uint64_t> focus, std::s
 
 // Runs in the scenario's own process; everything it learns goes into one JSON object.
 json run_in_child(Backend& backend, const RuleCatalogue& rules, const ScenarioSpec& spec, ScenarioSettings settings,
-                  std::size_t max_trace_events) {
+                  std::size_t max_trace_events, const std::filesystem::path& trace_file) {
   Trace trace;
   Checker checker(settings.profile);
-  Tee tee(trace, checker);
+  std::vector<TraceSink*> sinks{&trace, &checker};
+  std::ofstream trace_out;
+  std::optional<TraceWriter> writer;
+  if (!trace_file.empty()) {
+    trace_out.open(trace_file);
+    if (trace_out) sinks.push_back(&writer.emplace(trace_out));
+  }
+  TraceFanout tee(std::move(sinks));
   tee.on_header(TraceHeader{kTraceFormatVersion, backend.info().name, spec.id + "[" + settings.variant + "]",
                             settings.profile});
   json out = json::object();
@@ -294,6 +292,7 @@ RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, cons
     for (const auto& variant : spec.variants) jobs.push_back(Job{&spec, variant});
   }
 
+  if (!options.trace_dir.empty()) std::filesystem::create_directories(options.trace_dir);
   char temp_template[] = "/tmp/loopspec-XXXXXX";
   if (::mkdtemp(temp_template) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   std::filesystem::path temp_root = temp_template;
@@ -320,7 +319,11 @@ RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, cons
       auto t0 = Clock::now();
       ChildRun run = run_isolated(
           [&] {
-            return run_in_child(*backend, rules, *job.spec, settings, options.max_trace_events)
+            std::filesystem::path trace_file;
+            if (!options.trace_dir.empty()) {
+              trace_file = options.trace_dir / (job.spec->id + "[" + job.variant + "].jsonl");
+            }
+            return run_in_child(*backend, rules, *job.spec, settings, options.max_trace_events, trace_file)
                 .dump(-1, ' ', false, json::error_handler_t::replace);
           },
           options.scenario_timeout);

@@ -111,6 +111,19 @@ TEST(Cli, CheckTraceReportsViolationsAndRejectsBadFiles) {
   EXPECT_NE(malformed.output.find(garbage.string() + ":2"), std::string::npos) << malformed.output;
 }
 
+TEST(Cli, TracesWrittenByRunPassCheckTrace) {
+  fs::path out = fs::temp_directory_path() / ("loopspec-cli-traces-" + std::to_string(::getpid()));
+  Ran run = run_loopspec({"run", "--scenarios", "stream.lifecycle.*", "--traces", "--quiet", "--out", out.string()});
+  EXPECT_EQ(run.status, 0) << run.output;
+  std::vector<std::string> args{"check-trace"};
+  for (const auto& entry : fs::directory_iterator(out / "traces")) args.push_back(entry.path().string());
+  ASSERT_GE(args.size(), 7u) << "one trace per lifecycle scenario run";
+  Ran check = run_loopspec(args);
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_NE(check.output.find(" 0 violations"), std::string::npos) << check.output;
+  fs::remove_all(out);
+}
+
 TEST(Expectations, MalformedFilesNameFileLineAndField) {
   const auto& rules = testing::shipped_rules();
   auto unknown_rule = temp_file("e1.yaml", "backend: x\ndeviations:\n  - rule: no.such.rule\n    verdict: FAIL\n    reason: r\n");

@@ -153,6 +153,7 @@ struct RunCommand {
   std::string scenarios_glob = "*";
   std::string fault;
   std::string expectations;
+  bool keep_traces = false;
   double wait_timeout = 2.0;
   double scenario_timeout = 30.0;
   bool quiet = false;
@@ -177,6 +178,7 @@ int command_run(const CommonOptions& common, const RunCommand& cmd) {
   }
   fs::path out_dir = cmd.out;
   fs::create_directories(out_dir);
+  if (cmd.keep_traces) options.trace_dir = out_dir / "traces";
 
   if (!cmd.quiet) {
     std::cout << fmt::format("loopspec {}: backend {}{}, profile {}\n", LOOPSPEC_VERSION, cmd.backend,
@@ -250,6 +252,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--scenario-timeout", run.scenario_timeout, "seconds one scenario may take in all")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
+  run_cmd->add_flag("--traces", run.keep_traces, "write every scenario's trace to OUT/traces/ (JSON Lines, for check-trace)");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
 
   std::vector<std::string> trace_files;

@@ -101,6 +101,24 @@ struct Trace : TraceSink {
   void replay(TraceSink& sink) const;
 };
 
+// Forwards a trace to several sinks, in order (e.g. memory, checker, file).
+class TraceFanout : public TraceSink {
+ public:
+  explicit TraceFanout(std::vector<TraceSink*> sinks) : sinks_(std::move(sinks)) {}
+  void on_header(const TraceHeader& header) override {
+    for (auto* s : sinks_) s->on_header(header);
+  }
+  void on_event(const Event& event) override {
+    for (auto* s : sinks_) s->on_event(event);
+  }
+  void on_end(bool complete) override {
+    for (auto* s : sinks_) s->on_end(complete);
+  }
+
+ private:
+  std::vector<TraceSink*> sinks_;
+};
+
 class TraceError : public std::runtime_error {
  public:
   TraceError(std::string source, std::size_t line, std::string field, std::string what);

@@ -36,6 +36,7 @@ struct RunOptions {
   Duration scenario_timeout{30.0};   // one whole scenario process
   std::optional<Expectations> expectations;
   std::size_t max_trace_events = 4000;  // per kept trace, around the first violation
+  std::filesystem::path trace_dir;      // if set: every scenario run's whole trace as SCENARIO[VARIANT].jsonl
 };
 
 // Calls back after each scenario (for progress output).
