@@ -75,11 +75,26 @@ TEST(Runner, FailedChecksTakeTheLevelOfTheirRule) {
   EXPECT_FALSE(r.scenarios[0].trace.is_null()) << "a failing scenario keeps its trace";
 }
 
+// A backend that declares no capability: every variant is beyond it.
+class BareBackend : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo bare{"bare-runner-test", "no capability at all", "0", {}, {}};
+    return bare;
+  }
+  std::unique_ptr<EventLoop> make_loop() override { return nullptr; }
+};
+
 TEST(Runner, VariantsTheBackendLacksAreUnsupported) {
-  std::vector<ScenarioSpec> specs{{"synthetic.unsupported", "needs a capability the reference lacks",
+  BackendRegistry::instance().add("bare-runner-test",
+                                  [](const BackendOptions&) { return std::make_unique<BareBackend>(); });
+  std::vector<ScenarioSpec> specs{{"synthetic.unsupported", "needs a capability the backend lacks",
                                    {"transport.extra-info.socket"}, {"udp"},
                                    [](ScenarioContext&) { std::abort(); }}};
-  RunResults r = run_synthetic(specs, "transport.extra-info.socket");
+  RunOptions options;
+  options.backend = "bare-runner-test";
+  options.rules_glob = "transport.extra-info.socket";
+  RunResults r = run_suite(options, testing::shipped_rules(), specs);
   ASSERT_EQ(r.scenarios.size(), 1u);
   EXPECT_EQ(r.scenarios[0].verdict, Verdict::Unsupported);
 }

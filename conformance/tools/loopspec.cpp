@@ -1,4 +1,4 @@
-// The loopspec command: rules, run, check-trace, backends, scenarios.
+// The loopspec command: rules, run, report, check-trace, backends, scenarios.
 // Exit status: 0 clean, 1 unexpected FAIL/ERROR or trace violations, 2 bad usage or bad input.
 #include <fnmatch.h>
 
@@ -15,6 +15,7 @@
 #include "loopspec/conformance/builtin_backends.hpp"
 #include "loopspec/conformance/expectations.hpp"
 #include "loopspec/conformance/runner.hpp"
+#include "loopspec/reports/report.hpp"
 #include "loopspec/rules.hpp"
 #include "loopspec/trace.hpp"
 
@@ -154,6 +155,7 @@ struct RunCommand {
   std::string fault;
   std::string expectations;
   bool keep_traces = false;
+  bool no_report = false;
   double wait_timeout = 2.0;
   double scenario_timeout = 30.0;
   bool quiet = false;
@@ -200,6 +202,11 @@ int command_run(const CommonOptions& common, const RunCommand& cmd) {
   RunResults results = run_suite(options, rules, ScenarioRegistry::instance().all(), progress);
   fs::path results_file = out_dir / "results.json";
   write_results(results, results_file);
+  fs::path report_dir = out_dir / "report";
+  if (!cmd.no_report) {
+    reports::ReportModel model({reports::ReportInput{results_file.string(), results}}, &rules, "");
+    reports::write_report(model, report_dir);
+  }
 
   std::cout << fmt::format("{}: {} rules: {} PASS, {} FAIL, {} NON-STRICT, {} INFO, {} UNSUPPORTED, {} ERROR, {} UNTESTED; "
                            "{} scenario runs in {:.1f} s\n",
@@ -212,8 +219,28 @@ int command_run(const CommonOptions& common, const RunCommand& cmd) {
       std::cout << fmt::format("  unexpected {:<10} {}  {}\n", to_string(r.verdict), r.id, r.message);
     }
   }
-  std::cout << fmt::format("{} unexpected; results: {}\n", results.unexpected(), results_file.string());
+  std::cout << fmt::format("{} unexpected; results: {}{}\n", results.unexpected(), results_file.string(),
+                           cmd.no_report ? "" : "; report: " + (report_dir / "index.html").string());
   return results.unexpected_failures() == 0 ? kExitClean : kExitFindings;
+}
+
+struct ReportCommand {
+  std::vector<std::string> results;
+  std::vector<std::string> baselines;
+  std::string out;
+};
+
+int command_report(const CommonOptions& common, const ReportCommand& cmd) {
+  auto catalogue = reports::load_catalogue(common.spec_dir.empty() ? RuleCatalogue::default_directory()
+                                                                   : fs::path(common.spec_dir));
+  auto paths = [](const std::vector<std::string>& names) { return std::vector<fs::path>(names.begin(), names.end()); };
+  reports::ReportModel model(reports::read_report_inputs(paths(cmd.results)), catalogue.get(), catalogue.problem,
+                             reports::read_report_inputs(paths(cmd.baselines)));
+  auto files = reports::write_report(model, cmd.out);
+  if (!catalogue.catalogue) std::cerr << "loopspec: report without quotes: " << catalogue.problem << '\n';
+  std::cout << fmt::format("report of {} run{}: {}, {}, {}\n", model.runs().size(), model.runs().size() == 1 ? "" : "s",
+                           files.index.string(), files.junit.string(), files.summary.string());
+  return kExitClean;
 }
 
 }  // namespace
@@ -254,6 +281,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_flag("--traces", run.keep_traces, "write every scenario's trace to OUT/traces/ (JSON Lines, for check-trace)");
   run_cmd->add_flag("--quiet", run.quiet, "print only the summary");
+  run_cmd->add_flag("--no-report", run.no_report, "do not write OUT/report/ (index.html, junit.xml, summary.md)");
+
+  ReportCommand report;
+  auto* report_cmd = app.add_subcommand("report", "render results.json files as one report: index.html, junit.xml, summary.md");
+  report_cmd->add_option("results", report.results, "results.json files (several backends or runs are merged)")->required();
+  report_cmd->add_option("--out", report.out, "output directory")->required();
+  report_cmd->add_option("--baseline", report.baselines,
+                         "an earlier results.json of one of the backends: marks new failures and new passes (repeatable)");
+  report_cmd->add_option("--spec", common.spec_dir, "rules catalogue directory, for the quotes (default: the shipped spec/rules)");
 
   std::vector<std::string> trace_files;
   std::string trace_format = "text";
@@ -275,6 +311,7 @@ int main(int argc, char** argv) {
   try {
     if (*rules_cmd) return command_rules(common, rules_format);
     if (*run_cmd) return command_run(common, run);
+    if (*report_cmd) return command_report(common, report);
     if (*check_cmd) return command_check_trace(common, trace_files, trace_format);
     if (*backends_cmd) return command_backends(names_only);
     if (*scenarios_cmd) return command_scenarios();

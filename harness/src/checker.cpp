@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "checker_datagram.hpp"
 #include "checker_machines.hpp"
 #include "checker_rules.hpp"
+#include "checker_subprocess.hpp"
 #include "loopspec/rules.hpp"
 
 namespace loopspec {
@@ -108,9 +110,30 @@ std::string what_happened(const Event& event) {
   return fmt::format("{} {}", to_string(event.kind), event.name);
 }
 
+// Which protocol callbacks a connection gets, so which order machine watches it.
+enum class ConnectionKind : std::uint8_t { Unknown, Stream, Datagram, Subprocess };
+
+// From the first callback: connection_made names the protocol and transport;
+// a callback before it (a loop fault) names its kind by itself.
+ConnectionKind kind_of(const Event& e) {
+  if (e.name == "connection_made"sv) {
+    if (e.protocol == "DatagramProtocol"sv || e.transport == "udp"sv) return ConnectionKind::Datagram;
+    if (e.protocol == "SubprocessProtocol"sv || e.transport == "subprocess"sv) return ConnectionKind::Subprocess;
+    return ConnectionKind::Stream;
+  }
+  if (e.name == "datagram_received"sv || e.name == "error_received"sv) return ConnectionKind::Datagram;
+  if (e.name == "pipe_data_received"sv || e.name == "pipe_connection_lost"sv || e.name == "process_exited"sv) {
+    return ConnectionKind::Subprocess;
+  }
+  return ConnectionKind::Stream;
+}
+
 // What the rules need to remember about one connection; no event is kept.
 struct Connection {
-  StreamState order = StreamState::BeforeMade;
+  ConnectionKind kind = ConnectionKind::Unknown;
+  StreamState order = StreamState::BeforeMade;  // Stream connections
+  DatagramMonitor datagram;                     // Datagram connections
+  SubprocessMonitor subprocess;                 // Subprocess connections
   std::int64_t lent_size = -1;  // size of the buffer get_buffer lent, -1 when unknown
 
   // Flow control: pause_writing delivered and resume_writing not yet.
@@ -142,7 +165,13 @@ struct Connection {
   std::uint64_t last_seq = 0;
   std::array<std::uint8_t, kRuleCount> reported{};
 
-  bool live() const { return order != StreamState::BeforeMade && order != StreamState::Lost; }
+  bool live() const {
+    switch (kind) {
+      case ConnectionKind::Datagram: return datagram.live();
+      case ConnectionKind::Subprocess: return subprocess.live();
+      default: return order != StreamState::BeforeMade && order != StreamState::Lost;
+    }
+  }
 };
 
 }  // namespace
@@ -169,16 +198,31 @@ struct Checker::Impl {
     return *cached;
   }
 
-  // Builds the texts only for a violation that will be kept.
+  // Builds the texts only for a violation that will be kept; count is the
+  // rule's number of reports on this connection so far.
   template <class Describe>
-  void report(Connection& c, CheckedRule rule, std::uint64_t seq, std::uint32_t conn, Describe&& describe) {
-    const RuleInfo& rule_info = info(rule);
-    if (profile_3_4_3 && rule_info.since_3_8) return;
-    std::uint8_t& count = c.reported[static_cast<std::size_t>(rule)];
+  void report_bounded(std::uint8_t& count, std::string_view id, bool since_3_8, std::uint64_t seq,
+                      std::uint32_t conn, Describe&& describe) {
+    if (profile_3_4_3 && since_3_8) return;
     if (count >= kMaxReportsPerRuleAndConnection) return;
     ++count;
     auto [expected, observed] = describe();
-    violations.push_back(Violation{std::string(rule_info.id), seq, conn, std::move(expected), std::move(observed)});
+    violations.push_back(Violation{std::string(id), seq, conn, std::move(expected), std::move(observed)});
+  }
+
+  template <class Describe>
+  void report(Connection& c, CheckedRule rule, std::uint64_t seq, std::uint32_t conn, Describe&& describe) {
+    const RuleInfo& rule_info = info(rule);
+    report_bounded(c.reported[static_cast<std::size_t>(rule)], rule_info.id, rule_info.since_3_8, seq, conn,
+                   std::forward<Describe>(describe));
+  }
+
+  // A finding of the datagram or subprocess monitor (their rules hold for both revisions).
+  template <class Monitor, class Finding>
+  void report_finding(Monitor& monitor, std::optional<Finding> found, std::uint64_t seq, std::uint32_t conn) {
+    if (!found) return;
+    report_bounded(monitor.reported[static_cast<std::size_t>(found->rule)], info(found->rule).id, false, seq, conn,
+                   [&] { return std::pair{std::move(found->expected), std::move(found->observed)}; });
   }
 
   template <class Describe>
@@ -189,6 +233,9 @@ struct Checker::Impl {
   void on_event(const Event& e) {
     if (e.kind == EventKind::Peer || e.kind == EventKind::Note) return;
     Connection& c = connection(e.conn);
+    if (c.kind == ConnectionKind::Unknown && e.kind == EventKind::Callback) c.kind = kind_of(e);
+    if (c.kind == ConnectionKind::Datagram) report_finding(c.datagram, c.datagram.on_event(e), e.seq, e.conn);
+    if (c.kind == ConnectionKind::Subprocess) report_finding(c.subprocess, c.subprocess.on_event(e), e.seq, e.conn);
     CallbackName callback = e.kind == EventKind::Callback ? classify_callback(e.name) : CallbackName::Other;
     check_due(c, e, callback);
     switch (e.kind) {
@@ -222,7 +269,9 @@ struct Checker::Impl {
     }
   }
 
+  // The stream order machine; datagram and subprocess connections have their own.
   void advance(Connection& c, const Event& e, StreamInput input) {
+    if (c.kind == ConnectionKind::Datagram || c.kind == ConnectionKind::Subprocess) return;
     StreamState before = c.order;
     Transition step = stream_transition(before, input);
     if (step.violated != CheckedRule::None) {
@@ -480,7 +529,9 @@ struct Checker::Impl {
     std::sort(ids.begin(), ids.end());
     for (std::uint32_t id : ids) {
       Connection& c = connections[id];
-      if (c.aborted && c.order != StreamState::Lost) {
+      if (c.kind == ConnectionKind::Datagram) report_finding(c.datagram, c.datagram.on_end(), c.datagram.abort_seq(), id);
+      bool stream = c.kind != ConnectionKind::Datagram && c.kind != ConnectionKind::Subprocess;
+      if (stream && c.aborted && c.order != StreamState::Lost) {
         report(c, CheckedRule::AbortThenConnectionLost, c.abort_seq, id, [&] {
           return std::pair{std::string("connection_lost after abort()"),
                            std::string("the trace ended without connection_lost")};
@@ -516,7 +567,12 @@ const std::vector<Violation>& Checker::violations() const { return impl_->violat
 const std::vector<std::string>& Checker::monitored_rules() {
   static const std::vector<std::string> ids = [] {
     std::vector<std::string> list;
-    for (const RuleInfo& rule : kCheckerRules) list.emplace_back(rule.id);
+    auto add = [&](std::string_view id) {
+      if (std::find(list.begin(), list.end(), id) == list.end()) list.emplace_back(id);
+    };
+    for (const RuleInfo& rule : kCheckerRules) add(rule.id);
+    for (const auto& rule : datagram_rules()) add(rule.id);
+    for (const auto& rule : subprocess_rules()) add(rule.id);
     return list;
   }();
   return ids;

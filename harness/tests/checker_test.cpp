@@ -5,6 +5,7 @@
 #include "loopspec/checker.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -50,6 +51,33 @@ class TraceBuilder {
     return *this;
   }
   TraceBuilder& made_buffered() { return made("BufferedProtocol"); }
+  TraceBuilder& made_datagram() { return made("DatagramProtocol"); }
+  TraceBuilder& made_subprocess() { return made("SubprocessProtocol"); }
+  TraceBuilder& datagram(std::int64_t size) {
+    add(EventKind::Callback, "datagram_received").size = size;
+    return *this;
+  }
+  TraceBuilder& datagram_error(Error error) {
+    add(EventKind::Callback, "error_received").error = std::move(error);
+    return *this;
+  }
+  TraceBuilder& pipe_data(int fd, std::int64_t size) {
+    Event& e = add(EventKind::Callback, "pipe_data_received");
+    e.fd = fd;
+    e.size = size;
+    return *this;
+  }
+  TraceBuilder& pipe_lost(int fd) {
+    add(EventKind::Callback, "pipe_connection_lost").fd = fd;
+    return *this;
+  }
+  TraceBuilder& exited() { add(EventKind::Callback, "process_exited"); return *this; }
+  TraceBuilder& pipe_transport(int fd, bool exists) {
+    Event& e = add(EventKind::Call, "get_pipe_transport");
+    e.fd = fd;
+    e.value = exists;
+    return *this;
+  }
   TraceBuilder& data(std::int64_t size) {
     add(EventKind::Callback, "data_received").size = size;
     return *this;
@@ -359,6 +387,115 @@ std::vector<CheckerCase> checker_cases() {
        [] { return B().made().closing(true).call("abort"); }, false},
       // Rule: write.abort.connection-lost
       {"write.abort.connection-lost", R, "abort_without_lost", [] { return B().made().closing(true).call("abort"); }},
+
+      // Datagram connections (harness/src/checker_datagram.cpp).
+      // Rule: proto.order.made-first
+      {"proto.order.made-first", R, "datagram_before_made", [] { return B().datagram(3).made_datagram().lost(); }},
+      // Rule: proto.order.lost-last
+      {"proto.order.lost-last", R, "error_received_after_lost",
+       [] { return B().made_datagram().lost().datagram_error(Error::from_errno(ECONNREFUSED)); }},
+      // Rule: transport.close.no-more-data
+      {"transport.close.no-more-data", A, "datagrams_before_close",
+       [] { return B().made_datagram().datagram(0).datagram(5).closing(true).call("close").lost(); }},
+      // Rule: transport.close.no-more-data
+      {"transport.close.no-more-data", R, "datagram_after_close",
+       [] { return B().made_datagram().closing(true).call("close").datagram(5).lost(); }},
+      // Rule: datagram.abort.no-more-data
+      {"datagram.abort.no-more-data", A, "abort_then_lost",
+       [] { return B().made_datagram().datagram(5).closing(true).call("abort").lost(); }},
+      // Rule: datagram.abort.no-more-data
+      {"datagram.abort.no-more-data", R, "datagram_after_abort",
+       [] { return B().made_datagram().closing(true).call("abort").datagram(5).lost(); }},
+      // Rule: datagram.error.reported
+      {"datagram.error.reported", A, "error_then_more_datagrams", [] {
+         return B().made_datagram().datagram_error(Error::from_errno(ECONNREFUSED)).datagram(4).closing(true)
+             .call("close").lost();
+       }},
+      // Rule: datagram.error.reported
+      {"datagram.error.reported", A, "protocol_exception_ends_the_endpoint",
+       [] { return B().made_datagram().closing(true).lost(Error{"RuntimeError", 0, "raised by the protocol"}); }},
+      // Rule: datagram.error.reported
+      {"datagram.error.reported", R, "os_error_ends_the_endpoint",
+       [] { return B().made_datagram().closing(true).lost(Error::from_errno(ECONNREFUSED)); }},
+      // Rule: datagram.enobufs.reported-and-ignored
+      {"datagram.enobufs.reported-and-ignored", A, "enobufs_reported", [] {
+         return B().made_datagram().datagram_error(Error::from_errno(ENOBUFS)).datagram(4).closing(true)
+             .call("close").lost();
+       }},
+      // Rule: datagram.enobufs.reported-and-ignored
+      {"datagram.enobufs.reported-and-ignored", R, "enobufs_ends_the_endpoint",
+       [] { return B().made_datagram().closing(true).lost(Error::from_errno(ENOBUFS)); }},
+      // Rule: datagram.abort.connection-lost
+      {"datagram.abort.connection-lost", A, "abort_then_lost_none",
+       [] { return B().made_datagram().closing(true).call("abort").lost(); }},
+      // Rule: datagram.abort.connection-lost
+      {"datagram.abort.connection-lost", A, "incomplete_trace_after_abort",
+       [] { return B().made_datagram().closing(true).call("abort"); }, false},
+      // Rule: datagram.abort.connection-lost
+      {"datagram.abort.connection-lost", R, "abort_without_lost",
+       [] { return B().made_datagram().closing(true).call("abort"); }},
+      // Rule: datagram.abort.connection-lost
+      {"datagram.abort.connection-lost", R, "abort_then_lost_with_os_error",
+       [] { return B().made_datagram().closing(true).call("abort").lost(Error::from_errno(EPIPE)); }},
+
+      // Subprocess connections (harness/src/checker_subprocess.cpp).
+      // Rule: proto.order.made-first
+      {"proto.order.made-first", R, "exited_before_made",
+       [] { return B().exited().made_subprocess().exited().lost(); }},
+      // Rule: proto.order.lost-last
+      {"proto.order.lost-last", R, "pipe_data_after_lost",
+       [] { return B().made_subprocess().exited().lost().pipe_data(1, 5); }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", A, "exit_then_pipes_then_lost", [] {
+         return B().made_subprocess().pipe_transport(1, true).pipe_transport(0, false).exited().pipe_data(1, 5)
+             .pipe_lost(1).lost();
+       }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", A, "pipes_then_exit_then_lost",
+       [] { return B().made_subprocess().pipe_data(2, 5).pipe_lost(2).pipe_lost(0).exited().lost(); }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", R, "lost_before_exited",
+       [] { return B().made_subprocess().pipe_lost(1).lost(); }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", R, "exited_after_lost",
+       [] { return B().made_subprocess().pipe_lost(1).lost().exited(); }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", R, "pipe_lost_after_lost",
+       [] { return B().made_subprocess().exited().lost().pipe_lost(1); }},
+      // Rule: subprocess.connection-lost.last
+      {"subprocess.connection-lost.last", R, "lost_before_a_handed_out_pipe_closed",
+       [] { return B().made_subprocess().pipe_transport(0, true).exited().lost(); }},
+      // Rule: subprocess.exited.called
+      {"subprocess.exited.called", A, "exited_once", [] { return B().made_subprocess().exited().lost(); }},
+      // Rule: subprocess.exited.called
+      {"subprocess.exited.called", R, "exited_twice", [] { return B().made_subprocess().exited().exited().lost(); }},
+      // Rule: subprocess.pipe-lost.per-pipe
+      {"subprocess.pipe-lost.per-pipe", A, "each_pipe_once", [] {
+         return B().made_subprocess().pipe_data(1, 3).pipe_lost(0).pipe_lost(1).pipe_lost(2).exited().lost();
+       }},
+      // Rule: subprocess.pipe-lost.per-pipe
+      {"subprocess.pipe-lost.per-pipe", R, "pipe_lost_twice",
+       [] { return B().made_subprocess().pipe_lost(1).pipe_lost(1).exited().lost(); }},
+      // Rule: subprocess.pipe-lost.per-pipe
+      {"subprocess.pipe-lost.per-pipe", R, "data_after_pipe_lost",
+       [] { return B().made_subprocess().pipe_lost(2).pipe_data(2, 4).exited().lost(); }},
+      // Rule: subprocess.pipe-lost.per-pipe
+      {"subprocess.pipe-lost.per-pipe", R, "not_a_child_fd",
+       [] { return B().made_subprocess().pipe_lost(7).exited().lost(); }},
+      // Rule: subprocess.pipe-data.fd
+      {"subprocess.pipe-data.fd", A, "stdout_and_stderr",
+       [] { return B().made_subprocess().pipe_data(1, 3).pipe_data(2, 3).pipe_lost(1).pipe_lost(2).exited().lost(); }},
+      // Rule: subprocess.pipe-data.fd
+      {"subprocess.pipe-data.fd", R, "data_on_stdin", [] { return B().made_subprocess().pipe_data(0, 3).exited().lost(); }},
+      // Rule: subprocess.pipe-data.fd
+      {"subprocess.pipe-data.fd", R, "parent_fd_number",
+       [] { return B().made_subprocess().pipe_data(9, 3).exited().lost(); }},
+      // Rule: subprocess.pipe-data.non-empty
+      {"subprocess.pipe-data.non-empty", A, "one_byte",
+       [] { return B().made_subprocess().pipe_data(1, 1).pipe_lost(1).exited().lost(); }},
+      // Rule: subprocess.pipe-data.non-empty
+      {"subprocess.pipe-data.non-empty", R, "zero_bytes",
+       [] { return B().made_subprocess().pipe_data(1, 0).exited().lost(); }},
   };
 }
 

@@ -26,7 +26,8 @@ class ReferenceBackend final : public Backend {
 const BackendInfo& reference_backend_info() {
   static const BackendInfo info{
       "reference",       "loopspec reference epoll loop",
-      LOOPSPEC_VERSION,  {capability::kTcp, capability::kUnix, capability::kBuffered},
+      LOOPSPEC_VERSION,  {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kUdp,
+                         capability::kPipes, capability::kSubprocess},
       fault_catalogue(),
   };
   return info;

@@ -78,6 +78,25 @@ class EpollLoop final : public EventLoop {
                      Completion<Server> done) override;
   void connect_accepted_socket(StreamProtocolFactory factory, int fd, ServerOptions options,
                                Completion<Transport> done) override;
+  void create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options,
+                                Completion<DatagramTransport> done) override;
+  // Pipes, FIFOs, ptys and sockets; fd is the transport's from the call on,
+  // and closed when the setup fails.
+  void connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) override;
+  void connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) override;
+  // Child processes: started at once; a child that cannot start completes `done` with its error.
+  void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
+                       Completion<SubprocessTransport> done) override;
+  // /bin/sh -c command.
+  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
+                        Completion<SubprocessTransport> done) override;
+
+  // Completes a setup with its error from a scheduled callback, so that
+  // `done` never runs inside the call that started the setup.
+  template <class T>
+  void complete_with_error(Completion<T> done, Error error) {
+    call_soon([done = std::move(done), error = std::move(error)] { done(Outcome<T>{nullptr, error}); });
+  }
 
   // asyncio's call_at: `when` on the time() scale.
   std::shared_ptr<TimerHandle> call_at(Duration when, std::function<void()> callback);

@@ -41,6 +41,23 @@ struct Faults {
   bool pause_reading_raises_twice = false;
   bool buffer_size_zero = false;
   bool lost_error_on_close = false;
+  // Datagram endpoints.
+  bool dgram_split = false;
+  bool dgram_error_closes = false;
+  bool dgram_abort_flushes = false;
+  bool dgram_wrong_sender = false;
+  bool dgram_enobufs_closes = false;
+  // Pipes.
+  bool pipe_no_eof = false;
+  bool pipe_write_eof_keeps_open = false;
+  bool pipe_reader_gone_none = false;
+  bool pipe_abort_flushes = false;
+  // Subprocesses.
+  bool proc_exited_twice = false;
+  bool proc_lost_before_exit = false;
+  bool proc_parent_fd = false;
+  bool proc_terminate_kills = false;
+  bool proc_close_no_kill = false;
 
   bool operator==(const Faults&) const = default;
 };

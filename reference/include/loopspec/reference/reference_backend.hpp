@@ -10,7 +10,7 @@
 
 namespace loopspec::reference {
 
-// name "reference", capabilities tcp, unix, buffered, and every fault of faults.hpp.
+// name "reference", capabilities tcp, unix, buffered, udp, pipes, subprocess, and every fault of faults.hpp.
 const BackendInfo& reference_backend_info();
 
 }  // namespace loopspec::reference

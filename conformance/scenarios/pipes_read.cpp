@@ -1,0 +1,205 @@
+// Read pipes (connect_read_pipe): data, end of file, pausing, closing.
+#include <fmt/core.h>
+
+#include "pipes_support.hpp"
+#include "support.hpp"
+
+namespace loopspec::scenarios {
+namespace {
+
+std::string lost_text(const StreamObservations& seen) {
+  return "connection_lost(" + (seen.lost_error ? seen.lost_error->to_string() : "None") + ")";
+}
+
+bool buffered_variant(const ScenarioContext& ctx) { return ctx.variant().find("+buffered") != std::string::npos; }
+
+LOOPSPEC_SCENARIO({
+    .id = "pipes.read.data-then-eof",
+    .title = "connect_read_pipe: a read-only transport; 300 KB written by the other end arrive in order, then its "
+             "close brings eof_received once (returning true) and connection_lost(None)",
+    .rules = {"transport.hierarchy.read-pipe", "loop.setup.returns-transport-and-protocol",
+              "loop.setup.loop-creates-transport", "proto.made.transport-argument", "proto.streaming.factories",
+              "buffered.supported-wherever-streaming", "transport.extra-info.pipe", "transport.extra-info.default",
+              "transport.closing.false-while-open", "proto.data.in-order", "buffered.data.in-order",
+              "proto.eof.on-peer-shutdown", "proto.eof.read-pipe-return-value", "proto.connection-lost.none-on-close",
+              "proto.order.lost-exactly-once", "transport.closing.after-lost"},
+    .variants = pipe_variants::kRead,
+    .body =
+        [](ScenarioContext& ctx) {
+          StreamHooks hooks;
+          hooks.on_eof = [] { return true; };
+          auto conn = open_read_pipe(ctx, hooks);
+          auto& t = conn->reader();
+          ctx.check("transport.hierarchy.read-pipe",
+                    std::dynamic_pointer_cast<ReadTransport>(conn->completed) != nullptr &&
+                        std::dynamic_pointer_cast<WriteTransport>(conn->completed) == nullptr,
+                    "connect_read_pipe completed with a read-only transport");
+          ctx.check("loop.setup.returns-transport-and-protocol", conn->made_before_done,
+                    "connect_read_pipe completed before connection_made was called");
+          ctx.check("loop.setup.returns-transport-and-protocol", conn->completed->get_protocol() == conn->recorded,
+                    "the completed transport's get_protocol() is not the protocol the factory made");
+          ctx.check("proto.made.transport-argument", t.get_protocol() == conn->protocol,
+                    "connection_made's transport does not lead back to its protocol");
+          ctx.check("loop.setup.loop-creates-transport", conn->seen.made == 1,
+                    fmt::format("connection_made called {} times", conn->seen.made));
+          ctx.check("proto.streaming.factories", true, "connect_read_pipe accepted a streaming protocol factory");
+          auto pipe = t.get_extra_info("pipe");
+          ctx.check("transport.extra-info.pipe", pipe && !pipe->is_null(),
+                    "get_extra_info('pipe') = " + (pipe ? pipe->dump() : std::string("None")));
+          auto unknown = t.get_extra_info("peername");
+          ctx.check("transport.extra-info.default", !unknown || unknown->is_null(),
+                    "get_extra_info('peername') on a pipe = " + (unknown ? unknown->dump() : std::string("None")));
+          ctx.check("transport.closing.false-while-open", !t.is_closing(), "is_closing() is true on a new read pipe");
+
+          const std::string data = pattern(300000, 911);
+          conn->peer->send(data);
+          conn->peer->close();
+          if (!ctx.expect_within("proto.eof.on-peer-shutdown", [&] { return conn->seen.lost > 0; },
+                                 "connection_lost after the writer closed")) {
+            return;
+          }
+          ctx.run_pending();
+          bool intact = conn->seen.received == data;
+          std::string message = fmt::format("{} bytes written, {} received{}", data.size(), conn->seen.received.size(),
+                                            intact ? "" : ", not the same bytes");
+          ctx.check("proto.data.in-order", intact, message);
+          if (buffered_variant(ctx)) {
+            ctx.check("buffered.data.in-order", intact, message);
+            ctx.check("buffered.supported-wherever-streaming", intact, "a BufferedProtocol on a read pipe: " + message);
+          }
+          ctx.check("proto.eof.on-peer-shutdown", conn->seen.eof == 1,
+                    fmt::format("eof_received called {} times after the writer closed", conn->seen.eof));
+          ctx.check("proto.eof.read-pipe-return-value", true,
+                    conn->seen.lost > 0 ? "eof_received returned true and the read pipe closed anyway"
+                                        : "eof_received returned true and the read pipe stayed open");
+          ctx.check("proto.connection-lost.none-on-close", !conn->seen.lost_error, lost_text(conn->seen) + " after EOF");
+          ctx.check("proto.order.lost-exactly-once", conn->seen.lost == 1,
+                    fmt::format("connection_lost called {} times", conn->seen.lost));
+          ctx.check("transport.closing.after-lost", t.is_closing(), "is_closing() is false after connection_lost");
+        },
+});
+
+LOOPSPEC_SCENARIO({
+    .id = "pipes.read.eof-false-closes",
+    .title = "eof_received returns false on a read pipe: connection_lost(None) follows",
+    .rules = {"proto.eof.false-closes", "proto.eof.at-most-once", "proto.connection-lost.none-on-close"},
+    .variants = pipe_variants::kRead,
+    .body =
+        [](ScenarioContext& ctx) {
+          StreamHooks hooks;
+          hooks.on_eof = [] { return false; };
+          auto conn = open_read_pipe(ctx, hooks);
+          conn->peer->send("last words");
+          conn->peer->close();
+          if (!ctx.expect_within("proto.eof.false-closes", [&] { return conn->seen.lost > 0; },
+                                 "connection_lost after eof_received returned false")) {
+            return;
+          }
+          ctx.run_pending();
+          ctx.check("proto.eof.at-most-once", conn->seen.eof == 1, fmt::format("eof_received called {} times", conn->seen.eof));
+          ctx.check("proto.connection-lost.none-on-close", !conn->seen.lost_error, lost_text(conn->seen) + " after EOF");
+          ctx.check("proto.eof.false-closes", conn->reader().is_closing(), "is_closing() is false after connection_lost");
+        },
+});
+
+class OnlyDataProtocol : public Protocol {
+ public:
+  explicit OnlyDataProtocol(std::string& received) : received_(received) {}
+  void data_received(std::string_view data) override { received_.append(data); }
+
+ private:
+  std::string& received_;
+};
+
+LOOPSPEC_SCENARIO({
+    .id = "pipes.read.partial-protocol",
+    .title = "a protocol that implements only data_received on a read pipe: data arrives; its default eof_received "
+             "lets the pipe close",
+    .rules = {"proto.defaults.empty", "proto.eof.default-returns-none"},
+    .variants = pipe_variants::kReadPlain,
+    .body =
+        [](ScenarioContext& ctx) {
+          auto conn = open_read_pipe(ctx);  // only for the peer and the pipe kind
+          std::string received;
+          // The pipe's transport switches to the partial protocol before any data (the recorded
+          // transport records it on the same connection).
+          conn->reader().set_protocol(std::make_shared<OnlyDataProtocol>(received));
+          conn->peer->send("hello");
+          conn->peer->close();
+          ctx.expect_within("proto.defaults.empty", [&] { return received == "hello"; }, "data_received");
+          ctx.expect_within("proto.eof.default-returns-none", [&] { return conn->reader().is_closing(); },
+                            "the pipe to close after the default eof_received");
+          ctx.check("proto.defaults.empty", received == "hello", "the partial protocol received '" + received + "'");
+        },
+});
+
+LOOPSPEC_SCENARIO({
+    .id = "pipes.read.pause-resume",
+    .title = "pause_reading on a read pipe: nothing is delivered while data waits in the pipe, is_reading() is "
+             "false, a second pause is harmless; resume_reading delivers it all",
+    .rules = {"read.pause.stops-delivery", "read.pause.no-data-while-paused", "read.resume.delivers-pending",
+              "read.is-reading.reflects-state", "read.pause.idempotent", "read.resume.idempotent",
+              "read.pause-resume.repeat-unspecified"},
+    .variants = pipe_variants::kRead,
+    .body =
+        [](ScenarioContext& ctx) {
+          auto conn = open_read_pipe(ctx);
+          auto& t = conn->reader();
+          ctx.check("read.is-reading.reflects-state", t.is_reading(), "is_reading() is false on a new read pipe");
+          t.pause_reading();
+          auto second = capture_error([&] { t.pause_reading(); });
+          ctx.check("read.pause.idempotent", !second, "a second pause_reading() raised " + (second ? second->to_string() : ""));
+          ctx.check("read.pause-resume.repeat-unspecified", true,
+                    second ? "a second pause_reading() raised" : "a second pause_reading() is harmless");
+          ctx.check("read.is-reading.reflects-state", !t.is_reading(), "is_reading() is true after pause_reading()");
+          const std::string data = pattern(2000, 912);  // fits the smallest pipe buffer (a pty's)
+          conn->peer->send(data);
+          ctx.wait([&] { return conn->peer->snapshot().bytes_sent >= data.size(); }, "the writer to write");
+          ctx.run_pending();
+          ctx.run_pending();
+          ctx.check("read.pause.stops-delivery", conn->seen.received.empty(),
+                    fmt::format("{} bytes delivered while reading was paused", conn->seen.received.size()));
+          t.resume_reading();
+          auto again = capture_error([&] { t.resume_reading(); });
+          ctx.check("read.resume.idempotent", !again, "a second resume_reading() raised " + (again ? again->to_string() : ""));
+          ctx.check("read.is-reading.reflects-state", t.is_reading(), "is_reading() is false after resume_reading()");
+          if (!ctx.expect_within("read.resume.delivers-pending", [&] { return conn->seen.received.size() >= data.size(); },
+                                 "the data waiting in the pipe")) {
+            return;
+          }
+          ctx.check("read.resume.delivers-pending", conn->seen.received == data, "the data arrived intact after resume");
+        },
+});
+
+LOOPSPEC_SCENARIO({
+    .id = "pipes.read.close",
+    .title = "close() on a read pipe with data waiting in it: is_closing() at once, the data is never delivered, "
+             "connection_lost(None) exactly once",
+    .rules = {"transport.close.no-more-data", "transport.close.connection-lost-after-flush",
+              "transport.closing.after-close", "proto.connection-lost.none-on-close", "proto.order.lost-exactly-once"},
+    .variants = pipe_variants::kRead,
+    .body =
+        [](ScenarioContext& ctx) {
+          auto conn = open_read_pipe(ctx);
+          auto& t = conn->reader();
+          const std::string data = pattern(5000, 913);
+          conn->peer->send(data);
+          ctx.wait([&] { return conn->peer->snapshot().bytes_sent >= data.size(); }, "the writer to write");
+          const std::size_t before = conn->seen.received.size();
+          t.close();
+          ctx.check("transport.closing.after-close", t.is_closing(), "is_closing() is false right after close()");
+          if (!ctx.expect_within("transport.close.connection-lost-after-flush", [&] { return conn->seen.lost > 0; },
+                                 "connection_lost after close()")) {
+            return;
+          }
+          ctx.run_pending();
+          ctx.check("transport.close.no-more-data", conn->seen.received.size() == before,
+                    fmt::format("{} bytes were delivered after close()", conn->seen.received.size() - before));
+          ctx.check("proto.connection-lost.none-on-close", !conn->seen.lost_error, lost_text(conn->seen) + " after close()");
+          ctx.check("proto.order.lost-exactly-once", conn->seen.lost == 1,
+                    fmt::format("connection_lost called {} times", conn->seen.lost));
+        },
+});
+
+}  // namespace
+}  // namespace loopspec::scenarios
