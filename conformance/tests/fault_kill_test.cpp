@@ -16,6 +16,13 @@ std::vector<Fault> reference_faults() {
 
 class FaultKill : public ::testing::TestWithParam<Fault> {};
 
+}  // namespace
+
+// Names the case in test listings instead of dumping the struct's bytes.
+void PrintTo(const Fault& fault, std::ostream* out) { *out << fault.name << " breaks " << fault.breaks; }
+
+namespace {
+
 TEST_P(FaultKill, SuiteReportsTheBrokenRule) {
   const Fault& fault = GetParam();
   ASSERT_NE(testing::shipped_rules().find(fault.breaks), nullptr) << fault.name << " names unknown rule " << fault.breaks;

@@ -59,7 +59,8 @@ TEST(RuleCoverage, EveryIdNamedByScenariosMonitorsAndFaultsExists) {
   }
   for (const auto& id : Checker::monitored_rules()) EXPECT_NE(rules.find(id), nullptr) << "checker monitors " << id;
   for (const auto& name : BackendRegistry::instance().names()) {
-    for (const auto& f : BackendRegistry::instance().create(name, {})->info().faults) {
+    auto backend = BackendRegistry::instance().create(name, {});
+    for (const auto& f : backend->info().faults) {
       EXPECT_NE(rules.find(f.breaks), nullptr) << name << " fault " << f.name << " names " << f.breaks;
     }
   }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "loopspec/reference/exception_error.hpp"
 
@@ -72,6 +73,9 @@ EpollLoop::~EpollLoop() {
   watches_.clear();
   for (auto& watcher : watchers) watcher->on_loop_destroyed();
   watchers.clear();
+  for (auto& weak : std::exchange(residents_, {})) {
+    if (auto resident = weak.lock()) resident->on_loop_destroyed();
+  }
   ::close(wake_fd_);
   ::close(epoll_fd_);
 }
@@ -217,6 +221,15 @@ void EpollLoop::unwatch_fd(int fd) {
 bool EpollLoop::is_reading_fd(int fd) {
   Watch* watch = find_watch(fd, 0);
   return watch != nullptr && watch->reading;
+}
+
+void EpollLoop::add_resident(std::weak_ptr<LoopResident> resident) {
+  // Forget the residents already gone whenever the list would grow, so it stays
+  // proportional to the live ones.
+  if (residents_.size() == residents_.capacity()) {
+    std::erase_if(residents_, [](const std::weak_ptr<LoopResident>& r) { return r.expired(); });
+  }
+  residents_.push_back(std::move(resident));
 }
 
 EpollLoop::Watch* EpollLoop::find_watch(int fd, std::uint32_t serial) {

@@ -65,6 +65,7 @@ std::shared_ptr<ChildProcessTransport> ChildProcessTransport::start(EpollLoop& l
     }
     throw;
   }
+  loop.add_resident(transport);
   // Scheduled after the pipes' own connection_made, as CPython's _connect_pipes.
   loop.call_soon([transport, done = std::move(done)] {
     transport->deliver_connection_made();
@@ -194,6 +195,14 @@ void ChildProcessTransport::terminate() {
 }
 
 void ChildProcessTransport::kill() { send_signal(SIGKILL); }
+
+void ChildProcessTransport::on_loop_destroyed() {
+  phase_ = Phase::Finished;  // no callback runs any more
+  closed_ = true;            // and close() must not reach the loop
+  pending_.clear();
+  protocol_.reset();
+  pipes_ = {};
+}
 
 void ChildProcessTransport::close() {
   if (closed_) return;

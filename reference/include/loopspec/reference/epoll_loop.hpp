@@ -45,14 +45,20 @@
 
 namespace loopspec::reference {
 
-class FdWatcher {
+// Lives on a loop and may hold protocols, which may hold it back: the loop
+// breaks such cycles when it is destroyed first.
+class LoopResident {
  public:
-  virtual ~FdWatcher() = default;
-  virtual void on_readable() = 0;
-  virtual void on_writable() = 0;
-  // The loop is being destroyed: close the fd, drop protocols and never touch
+  virtual ~LoopResident() = default;
+  // The loop is being destroyed: close fds, drop protocols and never touch
   // the loop again.
   virtual void on_loop_destroyed() = 0;
+};
+
+class FdWatcher : public LoopResident {
+ public:
+  virtual void on_readable() = 0;
+  virtual void on_writable() = 0;
 };
 
 class EpollLoop final : public EventLoop {
@@ -119,6 +125,9 @@ class EpollLoop final : public EventLoop {
   void unwatch_fd(int fd);
   // Whether reading interest is on for a watched fd.
   bool is_reading_fd(int fd);
+  // A resident without an fd of its own (a child process transport), told of
+  // the loop's destruction after the fd watchers. Held weakly.
+  void add_resident(std::weak_ptr<LoopResident> resident);
 
  private:
   struct Watch {
@@ -152,6 +161,7 @@ class EpollLoop final : public EventLoop {
 
   std::vector<Watch> watches_;  // indexed by fd
   std::uint32_t next_serial_ = 1;
+  std::vector<std::weak_ptr<LoopResident>> residents_;
 
   std::mutex threadsafe_mutex_;
   std::vector<std::function<void()>> threadsafe_;

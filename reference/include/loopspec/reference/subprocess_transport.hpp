@@ -54,6 +54,7 @@
 namespace loopspec::reference {
 
 class ChildProcessTransport final : public SubprocessTransport,
+                                    public LoopResident,
                                     public std::enable_shared_from_this<ChildProcessTransport> {
   struct Passkey {};
 
@@ -81,6 +82,10 @@ class ChildProcessTransport final : public SubprocessTransport,
   void send_signal(int signal) override;
   void terminate() override;
   void kill() override;
+
+  // LoopResident: the exit watch kills and reaps a running child; this lets go
+  // of the protocol and the pipes, so a protocol holding the transport is freed.
+  void on_loop_destroyed() override;
 
   // From the pipes' protocols (child fd 0, 1, 2).
   void on_pipe_data(int fd, std::string_view data);
