@@ -8,7 +8,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   libssl-dev openssl libuv1-dev libboost-dev
   python3 python3-uvloop
-  chromium fonts-liberation  # the HTML report's browser test
+  chromium fonts-liberation libxml2-utils  # the HTML report's browser test; xmllint for the JUnit schema check
 )
 
 missing=()

@@ -13,9 +13,11 @@ status=0
 results=()
 for backend in $(build/conformance/loopspec backends --names); do
   echo
-  echo "== loopspec run --backend $backend --out out/$backend"
+  echo "== loopspec run --backend $backend --out out/$backend --traces"
   rm -f "out/$backend/results.json"  # a run that cannot start must not leave an old result in the report
-  build/conformance/loopspec run --backend "$backend" --out "out/$backend" "$@" || status=1
+  # --traces: every run's whole trace beside results.json, so the report's diff can align the
+  # traces of scenarios that pass on both backends too.
+  build/conformance/loopspec run --backend "$backend" --out "out/$backend" --traces "$@" || status=1
   [ -f "out/$backend/results.json" ] && results+=("out/$backend/results.json")
 done
 echo

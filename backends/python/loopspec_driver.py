@@ -3,7 +3,7 @@
 
 Runs one event loop -- CPython's asyncio, uvloop, or whatever a MODULE:CALLABLE
 factory returns -- and speaks the driver protocol of spec/driver-protocol.md
-(version 1) on fd 3: JSON Lines, lock-step. The harness sends commands (loop
+(version 2) on fd 3: JSON Lines, lock-step. The harness sends commands (loop
 and transport methods); every callback the loop makes into a protocol, a
 protocol factory, a scheduled callback or a finished operation is sent to the
 harness as an event, and the driver waits inside that callback, executing the
@@ -26,17 +26,17 @@ import asyncio
 import base64
 import binascii
 import builtins
+import collections
 import importlib
 import json
 import os
 import platform
 import select
 import socket
-import statistics
 import sys
 import time
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 CHANNEL_FD = 3
 MAX_MESSAGE = 1 << 20        # bytes per line, without the newline
 MAX_INLINE_BLOB = 512 * 1024  # raw bytes sent inline as base64; longer data goes in chunk messages
@@ -82,7 +82,7 @@ def exception_from(error):
 
 
 def canonical_value(value):
-    """get_extra_info results as JSON: tuples become arrays, sockets {"fd","family","type"},
+    """get_extra_info results as JSON: tuples become arrays, dicts objects, sockets {"fd","family","type"},
     bytes (abstract Unix names) latin-1 text, anything else its repr."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -90,6 +90,8 @@ def canonical_value(value):
         return bytes(value).decode("latin-1")
     if isinstance(value, (tuple, list)):
         return [canonical_value(v) for v in value]
+    if isinstance(value, dict):  # e.g. 'peercert'
+        return {str(k): canonical_value(v) for k, v in value.items()}
     if hasattr(value, "family") and hasattr(value, "type") and hasattr(value, "fileno"):
         family, kind = value.family, value.type
         return {"fd": value.fileno(), "family": getattr(family, "name", str(family)),
@@ -470,7 +472,10 @@ class Driver:
         self.state_readers = {}  # connection id -> StateReader
         self.sent_states = {}  # connection id -> the state last sent
         self.tasks = set()
-        self.round_trips = []  # seconds per callback, (total, had nested commands)
+        # Microseconds per callback round trip (event sent -> return read): plain ones, and those whose
+        # harness side sent commands meanwhile (their time includes executing them).
+        self.plain_round_trips = collections.Counter()
+        self.nested_round_trips = collections.Counter()
         self.commands_in_callback = 0
 
     # -- callbacks into the harness --
@@ -490,7 +495,11 @@ class Driver:
                 self.execute(reply)
                 continue
             if "return" in reply and len(reply) == 1:
-                self.round_trips.append((time.perf_counter() - started, self.commands_in_callback != nested_before))
+                micros = int((time.perf_counter() - started) * 1e6)
+                if self.commands_in_callback == nested_before:
+                    self.plain_round_trips[micros] += 1
+                else:
+                    self.nested_round_trips[micros] += 1
                 return reply["return"]
             if "raise" in reply and len(reply) == 1 and ERROR.check(reply["raise"]):
                 raise exception_from(reply["raise"])
@@ -616,11 +625,9 @@ class Driver:
         task.add_done_callback(self.tasks.discard)
 
     def statistics(self):
-        if not self.round_trips:
-            return {"callbacks": 0}
-        pure = [t for t, nested in self.round_trips if not nested]
-        return {"callbacks": len(self.round_trips), "median_us": round(statistics.median(t for t, _ in self.round_trips) * 1e6, 1),
-                "plain_callbacks": len(pure), "median_plain_us": round(statistics.median(pure) * 1e6, 1) if pure else None}
+        """Round-trip histograms for LOOPSPEC_DRIVER_STATS ({microseconds: count}; see round_trips.py)."""
+        return {"loop": self.implementation, "plain_us": dict(sorted(self.plain_round_trips.items())),
+                "nested_us": dict(sorted(self.nested_round_trips.items()))}
 
 
 def python_address(address):
@@ -785,12 +792,38 @@ def _create_datagram_endpoint(d, what, op, factory, local_addr, remote_addr, reu
         keywords["local_addr"] = tuple(local_addr) if isinstance(local_addr, list) else local_addr
     if remote_addr is not None:
         keywords["remote_addr"] = tuple(remote_addr) if isinstance(remote_addr, list) else remote_addr
-    if isinstance(local_addr, str) or isinstance(remote_addr, str):
+    unix = isinstance(local_addr, str) or isinstance(remote_addr, str)
+    if unix:
         keywords["family"] = socket.AF_UNIX
     if reuse_port:
         keywords["reuse_port"] = True
-    d.start(op, what, d.loop.create_datagram_endpoint(lambda: d.make_protocol(factory), **keywords),
-            lambda result: {"conn": d.conn_id(result[0])})
+
+    def make():
+        return d.make_protocol(factory)
+
+    async def endpoint():
+        try:
+            return await d.loop.create_datagram_endpoint(make, **keywords)
+        except TypeError as e:
+            if not unix:
+                raise
+            # uvloop takes only (host, port) tuples as addresses; its transports take a bound Unix
+            # datagram socket through sock=, asyncio's documented alternative.
+            sys.stderr.write("loopspec driver: create_datagram_endpoint refused a Unix path (%s); "
+                             "passing a socket bound by the driver as sock=\n" % e)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                if local_addr is not None:
+                    sock.bind(local_addr)
+                if remote_addr is not None:
+                    sock.connect(remote_addr)
+                sock.setblocking(False)
+            except OSError:
+                sock.close()
+                raise
+            return await d.loop.create_datagram_endpoint(make, sock=sock)
+
+    d.start(op, what, endpoint(), lambda result: {"conn": d.conn_id(result[0])})
 
 
 @command("connect_read_pipe", op=ID, factory=ID, fds=INT)
@@ -811,32 +844,50 @@ def _connect_write_pipe(d, what, op, factory, fds):
             lambda result: {"conn": d.conn_id(result[0])})
 
 
-def stdio_argument(d, spec, what):
-    if spec == "pipe":
-        return asyncio.subprocess.PIPE
-    if spec == "devnull":
-        return asyncio.subprocess.DEVNULL
-    if spec == "inherit":
-        return None
-    return d.channel.take_fd(what)
+def stdio_arguments(d, specs, what):
+    """The stdin/stdout/stderr arguments of a subprocess command, and the descriptors that came with it
+    (the driver's copies, closed once the child has them)."""
+    arguments, passed = [], []
+    for spec in specs:
+        if spec == "pipe":
+            arguments.append(asyncio.subprocess.PIPE)
+        elif spec == "devnull":
+            arguments.append(asyncio.subprocess.DEVNULL)
+        elif spec == "inherit":
+            arguments.append(None)
+        else:
+            fd = d.channel.take_fd(what)
+            passed.append(fd)
+            arguments.append(fd)
+    return arguments, passed
+
+
+async def closing_afterwards(coroutine, fds):
+    """Awaits a subprocess coroutine, then closes the descriptors handed to the child: the child has its
+    own copies, and a copy left here would keep a pipe's other end from seeing end of file."""
+    try:
+        return await coroutine
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 @command("subprocess_exec", op=ID, factory=ID, argv=STRINGS, stdin=STDIO, stdout=STDIO, stderr=STDIO)
 def _subprocess_exec(d, what, op, factory, argv, stdin, stdout, stderr):
     if not argv:
         raise ProtocolViolation("%s: field 'argv' must not be empty" % what)
-    io = [stdio_argument(d, s, what) for s in (stdin, stdout, stderr)]
-    d.start(op, what, d.loop.subprocess_exec(lambda: d.make_protocol(factory), *argv, stdin=io[0], stdout=io[1],
-                                             stderr=io[2]),
-            lambda result: {"conn": d.conn_id(result[0])})
+    io, passed = stdio_arguments(d, (stdin, stdout, stderr), what)
+    coroutine = d.loop.subprocess_exec(lambda: d.make_protocol(factory), *argv, stdin=io[0], stdout=io[1],
+                                       stderr=io[2])
+    d.start(op, what, closing_afterwards(coroutine, passed), lambda result: {"conn": d.conn_id(result[0])})
 
 
 @command("subprocess_shell", op=ID, factory=ID, command=STRING, stdin=STDIO, stdout=STDIO, stderr=STDIO)
 def _subprocess_shell(d, what, op, factory, command, stdin, stdout, stderr):
-    io = [stdio_argument(d, s, what) for s in (stdin, stdout, stderr)]
-    d.start(op, what, d.loop.subprocess_shell(lambda: d.make_protocol(factory), command, stdin=io[0], stdout=io[1],
-                                              stderr=io[2]),
-            lambda result: {"conn": d.conn_id(result[0])})
+    io, passed = stdio_arguments(d, (stdin, stdout, stderr), what)
+    coroutine = d.loop.subprocess_shell(lambda: d.make_protocol(factory), command, stdin=io[0], stdout=io[1],
+                                        stderr=io[2])
+    d.start(op, what, closing_afterwards(coroutine, passed), lambda result: {"conn": d.conn_id(result[0])})
 
 
 # -- servers --
@@ -866,10 +917,11 @@ def _server_addresses(d, what, server):
 # -- transports: every method of asyncio's transport classes --
 
 def transport_command(name, result=None, **fields):
-    """A command calling transport method `name` of connection `conn` with the given fields."""
+    """A command calling transport method `name` of connection `conn` with the given fields, passed
+    positionally in the order given: uvloop's transport methods take no keyword arguments."""
     def call(d, what, conn, **arguments):
         method = getattr(d.transport(conn, what), name)
-        value = method(**arguments)
+        value = method(*(arguments[field] for field in fields))
         return result(d, value) if result else None
     COMMANDS[name] = (call, dict(conn=ID, **fields), ())
 

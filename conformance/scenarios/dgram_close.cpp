@@ -39,10 +39,6 @@ std::vector<std::string> payloads(const std::vector<ReceivedDatagram>& received)
   return out;
 }
 
-std::string lost_text(const DatagramObservations& seen) {
-  return "connection_lost(" + (seen.lost_error ? seen.lost_error->to_string() : "None") + ")";
-}
-
 LOOPSPEC_SCENARIO({
     .id = "dgram.close.flushes-queue",
     .title = "close() with datagrams queued behind a peer that does not read: sendto() never blocked, is_closing() "
@@ -54,7 +50,7 @@ LOOPSPEC_SCENARIO({
     .variants = datagram_variants::kQueueing,
     .body =
         [](ScenarioContext& ctx) {
-          auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+          auto endpoint = open_unconnected_endpoint(ctx);
           auto& t = endpoint->transport();
           DatagramPeer peer(ctx, "peer");
           Backlog backlog = build_backlog(ctx, *endpoint, peer, 20);
@@ -80,10 +76,7 @@ LOOPSPEC_SCENARIO({
                                 backlog.queued.size(), received.size(), received == sent ? "" : ", not the same in order"));
           ctx.check("datagram.sendto.nonblocking", received == sent, "the queued datagrams were sent later, in order");
           ctx.run_pending();
-          ctx.check("proto.connection-lost.none-on-close", !endpoint->seen.lost_error,
-                    lost_text(endpoint->seen) + " after close()");
-          ctx.check("proto.order.lost-exactly-once", endpoint->seen.lost == 1,
-                    fmt::format("connection_lost called {} times", endpoint->seen.lost));
+          check_lost_once_with_none(ctx, endpoint->seen, " after close()");
         },
 });
 
@@ -96,7 +89,7 @@ LOOPSPEC_SCENARIO({
     .variants = datagram_variants::kQueueing,
     .body =
         [](ScenarioContext& ctx) {
-          auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+          auto endpoint = open_unconnected_endpoint(ctx);
           auto& t = endpoint->transport();
           DatagramPeer peer(ctx, "peer");
           Backlog backlog = build_backlog(ctx, *endpoint, peer, 20);
@@ -124,7 +117,7 @@ LOOPSPEC_SCENARIO({
 // Datagrams already sent to the endpoint when it is closed (close) or aborted
 // (abort) must never be delivered.
 void no_datagrams_after(ScenarioContext& ctx, bool abort, std::string_view rule) {
-  auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+  auto endpoint = open_unconnected_endpoint(ctx);
   auto& t = endpoint->transport();
   DatagramPeer peer(ctx, "peer");
   for (std::uint32_t i = 0; i < 5; ++i) peer.send(pattern(500, 600 + i), sockname_address(t));
@@ -167,7 +160,7 @@ LOOPSPEC_SCENARIO({
     .variants = datagram_variants::kQueueing,
     .body =
         [](ScenarioContext& ctx) {
-          auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+          auto endpoint = open_unconnected_endpoint(ctx);
           auto& t = endpoint->transport();
           std::size_t size_at_pause = 0;
           std::size_t size_at_resume = 0;

@@ -44,7 +44,7 @@ LOOPSPEC_SCENARIO({
     .variants = datagram_variants::kAll,
     .body =
         [](ScenarioContext& ctx) {
-          auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+          auto endpoint = open_unconnected_endpoint(ctx);
           auto& t = endpoint->transport();
           DatagramPeer peer(ctx, "peer");
           Address to_endpoint = sockname_address(t);
@@ -95,8 +95,8 @@ LOOPSPEC_SCENARIO({
 
 LOOPSPEC_SCENARIO({
     .id = "dgram.exchange.connected",
-    .title = "an endpoint created with remote_addr: peername is the remote address, sendto(data) without addr and "
-             "sendto(data, remote_addr) reach it, its datagrams arrive with its address",
+    .title = "an endpoint created with remote_addr: peername is the remote address, sendto(data) without addr "
+             "reaches it, its datagrams arrive with its address (sendto with an address is recorded)",
     .rules = {"datagram.sendto.default-remote", "datagram.received.sender-address", "transport.extra-info.socket"},
     .variants = datagram_variants::kAll,
     .body =
@@ -110,20 +110,14 @@ LOOPSPEC_SCENARIO({
                     fmt::format("get_extra_info('peername') = {}, the remote address is {}",
                                 peername ? peername->dump() : "None", to_json(peer.address()).dump()));
           const std::string first = pattern(700, 301);
-          const std::string second = pattern(900, 302);
           t.sendto(first);
-          t.sendto(second, peer.address());
-          if (!ctx.expect_within("datagram.sendto.default-remote", [&] { return peer.snapshot().received.size() >= 2; },
-                                 "the remote peer to receive both datagrams")) {
+          if (!ctx.expect_within("datagram.sendto.default-remote", [&] { return !peer.snapshot().received.empty(); },
+                                 "the remote peer to receive the datagram")) {
             return;
           }
           auto at_peer = peer.snapshot().received;
-          ctx.check("datagram.sendto.default-remote", whole_and_once({first, second}, at_peer),
-                    fmt::format("sendto(data) and sendto(data, remote_addr) sent sizes [700, 900]; the remote got {}",
-                                sizes_text(at_peer)));
-          auto other = capture_error([&] { t.sendto("elsewhere", local_address_for(ctx, "elsewhere")); });
-          ctx.note("sendto(data, another address) on a connected endpoint: " +
-                   (other ? "raised " + other->to_string() : std::string("returned")));
+          ctx.check("datagram.sendto.default-remote", whole_and_once({first}, at_peer),
+                    fmt::format("sendto(data) sent size [700]; the remote got {}", sizes_text(at_peer)));
 
           const std::string reply = pattern(300, 303);
           peer.send(reply, sockname_address(t));
@@ -135,6 +129,16 @@ LOOPSPEC_SCENARIO({
           ctx.check("datagram.received.sender-address", got.data == reply && got.from == peer.address(),
                     fmt::format("datagram_received({} bytes, {}) for {} bytes from {}", got.data.size(), to_string(got.from),
                                 reply.size(), to_string(peer.address())));
+
+          // Addresses on a connected endpoint are beyond the documents (asyncio accepts the remote address
+          // itself): recorded, last, since a loop may end the endpoint over them.
+          const std::string second = pattern(900, 302);
+          auto same = capture_error([&] { t.sendto(second, peer.address()); });
+          ctx.note("sendto(data, remote_addr) on a connected endpoint: " +
+                   (same ? "raised " + same->to_string() : std::string("returned")));
+          auto other = capture_error([&] { t.sendto("elsewhere", local_address_for(ctx, "elsewhere")); });
+          ctx.note("sendto(data, another address) on a connected endpoint: " +
+                   (other ? "raised " + other->to_string() : std::string("returned")));
         },
 });
 

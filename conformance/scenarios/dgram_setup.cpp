@@ -87,11 +87,7 @@ LOOPSPEC_SCENARIO({
             return;
           }
           ctx.run_pending();
-          ctx.check("proto.connection-lost.none-on-close", !endpoint->seen.lost_error,
-                    "connection_lost(" + (endpoint->seen.lost_error ? endpoint->seen.lost_error->to_string() : "None") +
-                        ") after close()");
-          ctx.check("proto.order.lost-exactly-once", endpoint->seen.lost == 1,
-                    fmt::format("connection_lost called {} times", endpoint->seen.lost));
+          check_lost_once_with_none(ctx, endpoint->seen, " after close()");
           ctx.check("transport.closing.after-lost", t.is_closing(), "is_closing() is false after connection_lost");
         },
 });
@@ -103,7 +99,7 @@ LOOPSPEC_SCENARIO({
     .variants = datagram_variants::kAll,
     .body =
         [](ScenarioContext& ctx) {
-          auto endpoint = open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+          auto endpoint = open_unconnected_endpoint(ctx);
           auto& t = endpoint->transport();
           ctx.check("transport.protocol.get-set", t.get_protocol() == endpoint->protocol,
                     "get_protocol() does not return the protocol the endpoint was created with");

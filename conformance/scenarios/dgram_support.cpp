@@ -158,6 +158,10 @@ std::unique_ptr<DatagramEndpoint> open_endpoint(ScenarioContext& ctx, DatagramOp
   return endpoint;
 }
 
+std::unique_ptr<DatagramEndpoint> open_unconnected_endpoint(ScenarioContext& ctx) {
+  return open_endpoint(ctx, DatagramOptions{local_address_for(ctx, "endpoint"), std::nullopt, false});
+}
+
 // ---- the peer ----
 
 DatagramPeer::DatagramPeer(ScenarioContext& ctx, const std::string& name)
@@ -197,22 +201,10 @@ void DatagramPeer::resume_reading() {
   });
 }
 
-std::uint64_t DatagramPeer::sync() {
-  std::uint64_t token;
-  {
-    std::lock_guard lock(mutex_);
-    token = ++next_token_;
-  }
-  post([this, token] {
-    if (state_.reading) read_all();
-    state_.synced = token;
-  });
-  return token;
-}
-
 void DatagramPeer::wait_synced(ScenarioContext& ctx, std::string_view what) {
-  std::uint64_t token = sync();
-  ctx.wait([&] { return snapshot().synced >= token; }, what);
+  wait_for_commands(ctx, what, [this] {
+    if (state_.reading) read_all();
+  });
 }
 
 short DatagramPeer::wanted() { return static_cast<short>((state_.reading ? POLLIN : 0) | (queue_.empty() ? 0 : POLLOUT)); }

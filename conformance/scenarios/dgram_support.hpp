@@ -78,6 +78,8 @@ struct DatagramEndpoint {
 // create_datagram_endpoint with a recorded observing protocol, waiting for it
 // to complete; a failed setup stops the scenario (ScenarioAbort).
 std::unique_ptr<DatagramEndpoint> open_endpoint(ScenarioContext& ctx, DatagramOptions options);
+// open_endpoint bound to this variant's local address "endpoint", without a remote address.
+std::unique_ptr<DatagramEndpoint> open_unconnected_endpoint(ScenarioContext& ctx);
 
 // An address of this variant's family to bind to: 127.0.0.1 or ::1 with port
 // 0 (any), or a fresh path `name` in the run's temporary directory.
@@ -93,7 +95,6 @@ class DatagramPeer : public PeerThread {
  public:
   struct Snapshot {
     std::vector<ReceivedDatagram> received;
-    std::uint64_t synced = 0;  // the last sync() token done
     bool reading = true;
     std::size_t send_queue = 0;
     std::vector<int> errors;  // errno of failed sends and receives
@@ -109,8 +110,6 @@ class DatagramPeer : public PeerThread {
   void send(std::string data, const Address& to);
   void stop_reading();
   void resume_reading();
-  // Reads everything already arrived (when reading), then marks the returned token done.
-  std::uint64_t sync();
   // Waits until every command before it is done and the socket was read dry.
   void wait_synced(ScenarioContext& ctx, std::string_view what);
 
@@ -125,7 +124,6 @@ class DatagramPeer : public PeerThread {
   Address address_;
   Snapshot state_;
   std::deque<std::pair<std::string, Address>> queue_;
-  std::uint64_t next_token_ = 0;
 };
 
 }  // namespace loopspec::scenarios

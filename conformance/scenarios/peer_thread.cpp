@@ -63,6 +63,24 @@ void PeerThread::close_fd() {
   fd_ = -1;
 }
 
+void PeerThread::wait_for_commands(ScenarioContext& ctx, std::string_view what, std::function<void()> last) {
+  std::uint64_t token;
+  {
+    std::lock_guard lock(mutex_);
+    token = ++syncs_posted_;
+  }
+  post([this, token, last = std::move(last)] {
+    last();
+    syncs_done_ = token;
+  });
+  ctx.wait(
+      [&] {
+        std::lock_guard lock(mutex_);
+        return syncs_done_ >= token;
+      },
+      what);
+}
+
 void PeerThread::wake() {
   std::uint64_t one = 1;
   while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {

@@ -16,8 +16,10 @@
 //   joined before that class's state goes; the descriptor is closed after.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -42,6 +44,10 @@ class PeerThread {
   void post(std::function<void()> command);
   // Closes the descriptor (peer thread, under the lock).
   void close_fd();
+  // Waits (running ctx's loop) until every command posted before it ran and
+  // then `last` ran (peer thread, under the lock): reading what already
+  // arrived, for instance.
+  void wait_for_commands(ScenarioContext& ctx, std::string_view what, std::function<void()> last);
 
   // Peer thread, under the lock: the poll events wanted now (0: do not poll).
   virtual short wanted() = 0;
@@ -57,6 +63,8 @@ class PeerThread {
 
   int wake_fd_ = -1;
   bool stopping_ = false;
+  std::uint64_t syncs_posted_ = 0;  // wait_for_commands calls
+  std::uint64_t syncs_done_ = 0;    // ... whose commands ran
   std::vector<std::function<void()>> commands_;
   std::function<void()> notify_;
   std::thread thread_;

@@ -169,16 +169,9 @@ void PipePeer::close() {
 }
 
 void PipePeer::wait_synced(ScenarioContext& ctx, std::string_view what) {
-  std::uint64_t token;
-  {
-    std::lock_guard lock(mutex_);
-    token = ++next_token_;
-  }
-  post([this, token] {
+  wait_for_commands(ctx, what, [this] {
     if (state_.reading && !state_.closed) read_all();
-    state_.synced = token;
   });
-  ctx.wait([&] { return snapshot().synced >= token; }, what);
 }
 
 short PipePeer::wanted() {
@@ -273,14 +266,18 @@ std::uint64_t fill_pipe_until_queued(ScenarioContext& ctx, PipeConnection& conn,
   const std::string chunk = pattern(16 * 1024, 901);
   std::uint64_t total = 0;
   constexpr std::uint64_t kLimit = 64ull << 20;
-  while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused()) {
-    if (total >= kLimit) {
-      throw ScenarioAbort(fmt::format("wrote {} bytes to a pipe nobody reads and get_write_buffer_size() stayed 0", total));
+  // As fill_until_buffered: only bytes still buffered once the loop has run mean a full pipe.
+  do {
+    while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused()) {
+      if (total >= kLimit) {
+        throw ScenarioAbort(fmt::format("wrote {} bytes to a pipe nobody reads and get_write_buffer_size() stayed 0", total));
+      }
+      t.write(chunk);
+      written.update(chunk);
+      total += chunk.size();
     }
-    t.write(chunk);
-    written.update(chunk);
-    total += chunk.size();
-  }
+    if (!conn.seen.writing_paused()) ctx.run_pending();
+  } while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused());
   return total;
 }
 

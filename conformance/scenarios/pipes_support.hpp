@@ -44,7 +44,6 @@ class PipePeer : public PeerThread {
     std::uint64_t bytes_sent = 0;
     std::size_t send_queue = 0;
     bool closed = false;  // this end was closed
-    std::uint64_t synced = 0;
   };
 
   // reads: whether this end is read (the read end of a pipe, or a pty).
@@ -77,7 +76,6 @@ class PipePeer : public PeerThread {
   std::string received_;
   std::deque<std::string> queue_;
   bool close_pending_ = false;
-  std::uint64_t next_token_ = 0;
 };
 
 // A pipe transport of the backend with a recorded observing protocol, and

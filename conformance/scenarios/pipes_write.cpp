@@ -8,10 +8,6 @@
 namespace loopspec::scenarios {
 namespace {
 
-std::string lost_text(const StreamObservations& seen) {
-  return "connection_lost(" + (seen.lost_error ? seen.lost_error->to_string() : "None") + ")";
-}
-
 void write_tracked(PipeConnection& conn, const std::string& data, Digest& written, std::uint64_t& total) {
   conn.writer().write(data);
   written.update(data);
@@ -195,8 +191,7 @@ void ends_after_flush(ScenarioContext& ctx, bool by_write_eof) {
     return;
   }
   ctx.run_pending();
-  ctx.check("proto.connection-lost.none-on-close", !conn->seen.lost_error, lost_text(conn->seen));
-  ctx.check("proto.order.lost-exactly-once", conn->seen.lost == 1, fmt::format("connection_lost called {} times", conn->seen.lost));
+  check_lost_once_with_none(ctx, conn->seen, "");
 }
 
 LOOPSPEC_SCENARIO({

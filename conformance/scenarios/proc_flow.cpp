@@ -21,10 +21,7 @@ LOOPSPEC_SCENARIO({
     .body =
         [](ScenarioContext& ctx) {
           HeldPipe output(false);
-          SubprocessOptions options;
-          options.stdout_spec = output.child_spec();
-          auto child = start_child(ctx, "exec cat", options);
-          output.close_child_end();
+          auto child = start_child_with(ctx, "exec cat", output);
           PipePeer reader(ctx, output.release_held_end(), true);
           reader.stop_reading();
           reader.wait_synced(ctx, "the reader to stop");

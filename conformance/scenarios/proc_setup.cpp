@@ -33,7 +33,9 @@ LOOPSPEC_SCENARIO({
             transport = outcome.value;
             failure = outcome.error;
           };
-          const std::string script = "echo out; echo err >&2";
+          // The child waits for a line on stdin, sent once the setup completed: a child that finished before
+          // connection_made would race the loop's own bookkeeping, and verdicts must not depend on timing.
+          const std::string script = "read go; echo out; echo err >&2";
           if (ctx.variant() == "subprocess+shell") {
             ctx.loop().subprocess_shell([protocol] { return protocol; }, script, SubprocessOptions{}, done);
           } else {
@@ -42,6 +44,9 @@ LOOPSPEC_SCENARIO({
           }
           ctx.wait([&] { return completed; }, "the child to start");
           if (!transport) throw ScenarioAbort("the child did not start: " + (failure ? failure->to_string() : "?"));
+          auto stdin_pipe = std::dynamic_pointer_cast<WriteTransport>(transport->get_pipe_transport(0));
+          if (!stdin_pipe) throw ScenarioAbort("get_pipe_transport(0) with stdin=PIPE is not a write transport");
+          stdin_pipe->write("go\n");
           ctx.expect_within("proto.defaults.empty", [&] { return exited > 0; }, "process_exited");
           ctx.check("proto.defaults.empty", exited == 1, fmt::format("process_exited called {} times", exited));
         },

@@ -9,8 +9,6 @@
 namespace loopspec::scenarios {
 namespace {
 
-std::string returncode_text(const std::optional<int>& code) { return code ? std::to_string(*code) : "None"; }
-
 // A child that runs until it is stopped: `cat` on a pipe the scenario holds
 // open and never writes (it ignores no signal; the scenario never lets it read
 // end of file).
@@ -18,12 +16,7 @@ struct RunningChild {
   HeldPipe input{true};
   std::unique_ptr<ChildProcess> child;
 
-  explicit RunningChild(ScenarioContext& ctx) {
-    SubprocessOptions options;
-    options.stdin_spec = input.child_spec();
-    child = start_child(ctx, "exec cat", options);
-    input.close_child_end();
-  }
+  explicit RunningChild(ScenarioContext& ctx) : child(start_child_with(ctx, "exec cat", input)) {}
 };
 
 void stopped_by(ScenarioContext& ctx, std::string_view rule, int signal,
@@ -121,10 +114,7 @@ LOOPSPEC_SCENARIO({
           ctx.check("subprocess.pipe-lost.per-pipe", seen.pipes_lost.size() == 2,
                     "pipe callbacks after close(): " + seen.order_text());
           ctx.check("subprocess.exited.called", seen.exited == 1, fmt::format("process_exited called {} times", seen.exited));
-          ctx.check("proto.connection-lost.none-on-close", !seen.lost_error,
-                    "connection_lost(" + (seen.lost_error ? seen.lost_error->to_string() : std::string("None")) +
-                        ") after close()");
-          ctx.check("proto.order.lost-exactly-once", seen.lost == 1, fmt::format("connection_lost called {} times", seen.lost));
+          check_lost_once_with_none(ctx, seen, " after close()");
         },
 });
 

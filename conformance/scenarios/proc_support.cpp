@@ -101,11 +101,19 @@ std::unique_ptr<ChildProcess> start_child(ScenarioContext& ctx, const std::strin
 
 // ---- pipes held for a child ----
 
-HeldPipe::HeldPipe(bool child_reads) {
+HeldPipe::HeldPipe(bool child_reads) : child_reads_(child_reads) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) throw ScenarioAbort(std::string("pipe2: ") + std::strerror(errno));
   child_end_ = child_reads ? fds[0] : fds[1];
   held_end_ = child_reads ? fds[1] : fds[0];
+}
+
+std::unique_ptr<ChildProcess> start_child_with(ScenarioContext& ctx, const std::string& script, HeldPipe& pipe) {
+  SubprocessOptions options;
+  (pipe.child_reads() ? options.stdin_spec : options.stdout_spec) = pipe.child_spec();
+  auto child = start_child(ctx, script, options);
+  pipe.close_child_end();
+  return child;
 }
 
 HeldPipe::~HeldPipe() {

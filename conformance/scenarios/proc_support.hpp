@@ -82,6 +82,9 @@ std::unique_ptr<ChildProcess> start_child(ScenarioContext& ctx, const std::strin
 
 inline SubprocessOptions all_pipes() { return {}; }
 
+// A return code as Python prints it: the number, or None.
+inline std::string returncode_text(const std::optional<int>& code) { return code ? std::to_string(*code) : "None"; }
+
 // A pipe the scenario holds for a child: the child gets one end as a
 // Stdio::Fd, the scenario keeps the other; close_child_end() after the child
 // started, close_held_end() to give the child its end of file.
@@ -94,6 +97,7 @@ class HeldPipe {
   HeldPipe& operator=(const HeldPipe&) = delete;
 
   StdioSpec child_spec() const { return StdioSpec{Stdio::Fd, child_end_}; }
+  bool child_reads() const { return child_reads_; }
   void close_child_end();
   void close_held_end();
   // Hands the held end over (e.g. to a PipePeer); the caller closes it.
@@ -102,8 +106,14 @@ class HeldPipe {
   std::string read_available();
 
  private:
+  bool child_reads_;
   int child_end_ = -1;
   int held_end_ = -1;
 };
+
+// start_child with the child's stdin (when it reads `pipe`) or its stdout
+// (when it writes it) on `pipe`, the other streams piped; the pipe's child
+// end is closed once the child started, so that only the child holds it.
+std::unique_ptr<ChildProcess> start_child_with(ScenarioContext& ctx, const std::string& script, HeldPipe& pipe);
 
 }  // namespace loopspec::scenarios

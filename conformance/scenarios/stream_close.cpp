@@ -6,10 +6,6 @@
 namespace loopspec::scenarios {
 namespace {
 
-std::string lost_text(const StreamObservations& seen) {
-  return "connection_lost(" + (seen.lost_error ? seen.lost_error->to_string() : "None") + ")";
-}
-
 LOOPSPEC_SCENARIO({
     .id = "stream.close.flushes-then-lost",
     .title = "close() with data buffered behind a stopped peer: is_closing() at once, no connection_lost while data "
@@ -47,9 +43,7 @@ LOOPSPEC_SCENARIO({
           ctx.expect_within("transport.close.flushes-buffer", [&] { return conn.peer().snapshot().eof_received; },
                             "the peer to see the connection closed");
           ctx.run_pending();
-          ctx.check("proto.connection-lost.none-on-close", !conn.seen.lost_error, lost_text(conn.seen) + " after close()");
-          ctx.check("proto.order.lost-exactly-once", conn.seen.lost == 1,
-                    fmt::format("connection_lost called {} times", conn.seen.lost));
+          check_lost_once_with_none(ctx, conn.seen, " after close()");
         },
 });
 

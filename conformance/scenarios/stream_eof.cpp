@@ -10,9 +10,9 @@ LOOPSPEC_SCENARIO({
     .id = "stream.eof.true-keeps-half-open",
     .title = "eof_received returns true: the transport stays open, the protocol writes a reply the peer receives, "
              "then closes it",
-    .rules = {"proto.eof.true-half-open", "proto.eof.at-most-once", "proto.connection-lost.none-on-close",
+    .rules = {"proto.eof.true-half-open", "proto.eof.at-most-once", "proto.eof.on-peer-shutdown", "proto.connection-lost.none-on-close",
               "buffered.eof.as-protocol"},
-    .variants = variants::kReceive,
+    .variants = variants::kHalfCloseReceive,
     .body =
         [](ScenarioContext& ctx) {
           StreamHooks hooks;
@@ -44,9 +44,8 @@ LOOPSPEC_SCENARIO({
             return;
           }
           ctx.check("proto.connection-lost.none-on-close", !conn.seen.lost_error,
-                    "connection_lost(" + (conn.seen.lost_error ? conn.seen.lost_error->to_string() : "None") +
-                        ") after close()");
-          ctx.check("proto.eof.at-most-once", conn.seen.eof == 1, fmt::format("eof_received called {} times", conn.seen.eof));
+                    lost_text(conn.seen) + " after close()");
+          check_eof_once(ctx, conn.seen);
         },
 });
 
@@ -56,7 +55,7 @@ LOOPSPEC_SCENARIO({
              "the peer still arrives afterwards",
     .rules = {"write.eof.flushes-then-shuts-down", "write.eof.still-receives", "write.eof.can-write-eof-consistent",
               "write.data.in-order", "write.data.after-write-eof", "write.eof.may-be-unsupported"},
-    .variants = variants::kStreamAndServer,
+    .variants = variants::kHalfClose,
     .body =
         [](ScenarioContext& ctx) {
           auto& conn = ctx.open_stream();

@@ -41,9 +41,7 @@ LOOPSPEC_SCENARIO({
                     fmt::format("received {} bytes, digest {}; the peer sent {} bytes, digest {}",
                                 conn.seen.received.size(), Digest::of(conn.seen.received), data.size(),
                                 Digest::of(data)));
-          ctx.check("proto.eof.at-most-once", conn.seen.eof == 1,
-                    fmt::format("eof_received was called {} times", conn.seen.eof));
-          ctx.check("proto.eof.on-peer-shutdown", conn.seen.eof >= 1, "eof_received after the peer's shutdown(SHUT_WR)");
+          check_eof_once(ctx, conn.seen);
           ctx.check("transport.closing.after-lost", conn.transport()->is_closing(),
                     "is_closing() is false after connection_lost");
           if (buffered) {
@@ -59,8 +57,7 @@ LOOPSPEC_SCENARIO({
           ctx.check("proto.order.lost-exactly-once", conn.seen.lost == 1,
                     fmt::format("connection_lost was called {} times", conn.seen.lost));
           ctx.check("proto.connection-lost.none-on-close", !conn.seen.lost_error,
-                    "connection_lost(" + (conn.seen.lost_error ? conn.seen.lost_error->to_string() : "None") +
-                        ") after a regular EOF");
+                    lost_text(conn.seen) + " after a regular EOF");
           std::string sizes;
           for (std::size_t i = 0; i < conn.seen.chunk_sizes.size() && i < 8; ++i) {
             sizes += fmt::format("{}{}", i ? ", " : "", conn.seen.chunk_sizes[i]);
@@ -79,7 +76,7 @@ LOOPSPEC_SCENARIO({
     .id = "stream.lifecycle.peer-reset",
     .title = "the peer resets the connection (RST): connection_lost gets a ConnectionResetError-class error, once",
     .rules = {"proto.connection-lost.error-on-failure", "proto.order.lost-once", "proto.order.lost-last"},
-    .variants = {"tcp", "tcp-server"},
+    .variants = {"tcp", "tcp-server", "tls", "tls-server"},
     .body =
         [](ScenarioContext& ctx) {
           auto& conn = ctx.open_stream();
@@ -94,7 +91,7 @@ LOOPSPEC_SCENARIO({
           bool os_error = e && (e->type == "ConnectionResetError" || e->type == "BrokenPipeError" ||
                                 e->type == "ConnectionAbortedError" || e->type == "OSError");
           ctx.check("proto.connection-lost.error-on-failure", os_error,
-                    "connection_lost(" + (e ? e->to_string() : "None") + ") after the peer reset the connection");
+                    lost_text(e) + " after the peer reset the connection");
         },
 });
 

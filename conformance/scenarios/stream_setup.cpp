@@ -123,15 +123,6 @@ LOOPSPEC_SCENARIO({
         },
 });
 
-class OnlyDataProtocol : public Protocol {
- public:
-  explicit OnlyDataProtocol(std::string& received) : received_(received) {}
-  void data_received(std::string_view data) override { received_.append(data); }
-
- private:
-  std::string& received_;
-};
-
 LOOPSPEC_SCENARIO({
     .id = "stream.setup.partial-protocol",
     .title = "a protocol that implements only data_received works; its default eof_received lets the transport "

@@ -23,7 +23,7 @@ LOOPSPEC_SCENARIO({
                       fmt::format("get_extra_info('{}') = {}", key, value ? value->dump() : "None"));
           }
           auto peername = t.get_extra_info("peername");
-          bool inet = ctx.variant().rfind("tcp", 0) == 0;
+          bool inet = ctx.variant().rfind("tcp", 0) == 0 || ctx.tls_variant();
           if (peername && inet) {
             ctx.check("transport.extra-info.socket",
                       peername->is_array() && peername->size() >= 2 && (*peername)[0] == "127.0.0.1",
@@ -114,7 +114,7 @@ LOOPSPEC_SCENARIO({
           auto protocol = ctx.recorder().record_stream(std::make_shared<ObservingProtocol>(seen, hooks));
           bool completed = false;
           Outcome<Transport> result;
-          ctx.loop().create_connection([protocol] { return protocol; }, address, ConnectOptions{},
+          ctx.loop().create_connection([protocol] { return protocol; }, address, ctx.connect_options(),
                                        [&](Outcome<Transport> outcome) {
                                          completed = true;
                                          result = std::move(outcome);

@@ -16,6 +16,10 @@ std::string pattern(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
+std::string lost_text(const MaybeError& exc) {
+  return "connection_lost(" + (exc ? exc->to_string() : std::string("None")) + ")";
+}
+
 void write_tracked(StreamConnection& conn, const std::string& data, Digest& written, std::uint64_t& total) {
   conn.transport()->write(data);
   written.update(data);
@@ -29,13 +33,18 @@ std::uint64_t fill_until_buffered(ScenarioContext& ctx, StreamConnection& conn, 
   const std::string chunk = pattern(64 * 1024, 7);
   std::uint64_t total = 0;
   constexpr std::uint64_t kLimit = 64ull << 20;
-  while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused()) {
-    if (total >= kLimit) {
-      throw ScenarioAbort(fmt::format("wrote {} bytes to a peer that does not read and get_write_buffer_size() stayed 0",
-                                      total));
+  // A loop may hold writes until the end of its iteration although the kernel would take them (uvloop
+  // does): only bytes still buffered once the loop has run mean a full kernel buffer.
+  do {
+    while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused()) {
+      if (total >= kLimit) {
+        throw ScenarioAbort(fmt::format("wrote {} bytes to a peer that does not read and get_write_buffer_size() stayed 0",
+                                        total));
+      }
+      write_tracked(conn, chunk, written, total);
     }
-    write_tracked(conn, chunk, written, total);
-  }
+    if (!conn.seen.writing_paused()) ctx.run_pending();
+  } while (t.get_write_buffer_size() == 0 && !conn.seen.writing_paused());
   return total;
 }
 

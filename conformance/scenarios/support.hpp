@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "loopspec/conformance/context.hpp"
 #include "loopspec/digest.hpp"
@@ -14,7 +15,7 @@ namespace loopspec::scenarios {
 std::string pattern(std::size_t n, std::uint32_t seed = 1);
 
 // Stops the peer reading, then writes until the transport has to buffer
-// (get_write_buffer_size() > 0, or pause_writing arrived). Returns the bytes
+// (get_write_buffer_size() > 0 even after the loop ran, or pause_writing arrived). Returns the bytes
 // written; throws ScenarioAbort when 64 MiB did not make the transport buffer
 // anything (a peer that does not read cannot absorb that much).
 std::uint64_t fill_until_buffered(ScenarioContext& ctx, StreamConnection& conn, Digest& written);
@@ -49,5 +50,44 @@ MaybeError capture_error(F&& fn) {
   }
   return std::nullopt;
 }
+
+// "connection_lost(None)" or "connection_lost(<its exception>)", for messages.
+std::string lost_text(const MaybeError& exc);
+// The same for the observations of any protocol kind (they record lost_error).
+template <class Observations>
+std::string lost_text(const Observations& seen) {
+  return lost_text(seen.lost_error);
+}
+
+// The two checks a scenario ends with once its transport closed normally:
+// connection_lost(None) (proto.connection-lost.none-on-close; `after` ends its
+// message, e.g. " after close()") and exactly one connection_lost
+// (proto.order.lost-exactly-once). The scenario must declare both rules.
+template <class Observations>
+void check_lost_once_with_none(ScenarioContext& ctx, const Observations& seen, std::string_view after) {
+  ctx.check("proto.connection-lost.none-on-close", !seen.lost_error, lost_text(seen) + std::string(after));
+  ctx.check("proto.order.lost-exactly-once", seen.lost == 1, "connection_lost called " + std::to_string(seen.lost) + " times");
+}
+
+// After the peer's end of stream: eof_received was called (proto.eof.on-peer-shutdown)
+// and not more than once (proto.eof.at-most-once). Two rules, so that a loop
+// that never calls it is not reported as calling it too often. The scenario
+// must declare both rules.
+template <class Observations>
+void check_eof_once(ScenarioContext& ctx, const Observations& seen) {
+  ctx.check("proto.eof.on-peer-shutdown", seen.eof >= 1, "eof_received was never called after the peer's end of stream");
+  ctx.check("proto.eof.at-most-once", seen.eof <= 1, "eof_received called " + std::to_string(seen.eof) + " times");
+}
+
+// A protocol that implements data_received only: every other callback is
+// BaseProtocol's or Protocol's default (proto.defaults.*).
+class OnlyDataProtocol : public Protocol {
+ public:
+  explicit OnlyDataProtocol(std::string& received) : received_(received) {}
+  void data_received(std::string_view data) override { received_.append(data); }
+
+ private:
+  std::string& received_;
+};
 
 }  // namespace loopspec::scenarios

@@ -1,7 +1,10 @@
 #include "loopspec/conformance/context.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
+#include "loopspec/conformance/tls_settings.hpp"
 #include "observed_loop.hpp"
 
 namespace loopspec {
@@ -11,6 +14,10 @@ bool has_suffix(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 std::string base_variant(const std::string& variant) { return variant.substr(0, variant.find('+')); }
+bool accepts_in(const std::string& variant) {
+  auto base = base_variant(variant);
+  return base == "tcp-server" || base == "tls-server";
+}
 }  // namespace
 
 void StreamConnection::record_peer(std::string action, std::int64_t size) {
@@ -153,7 +160,7 @@ StreamConnection& ScenarioContext::open_stream(StreamHooks hooks, StreamOptions 
   conn.hooks = std::move(hooks);
   conn.protocol = make_observing_protocol(conn, options);
   auto recorded = recorder_.record_stream(conn.protocol);
-  if (base_variant(settings_.variant) == "tcp-server") {
+  if (accepts_in(settings_.variant)) {
     accept_in(conn, std::move(recorded));
   } else {
     connect_out(conn, std::move(recorded));
@@ -171,15 +178,41 @@ void ScenarioContext::connect_out(StreamConnection& conn, std::shared_ptr<Stream
   PeerListener listener(address);
   bool completed = false;
   MaybeError failure;
-  loop().create_connection([protocol] { return protocol; }, listener.address(), ConnectOptions{},
+  loop().create_connection([protocol] { return protocol; }, listener.address(), connect_options(),
                            [&](Outcome<Transport> outcome) {
                              completed = true;
                              failure = outcome.error;
                            });
-  wait([&] { return completed; }, "create_connection to complete");
+  if (tls_variant()) {
+    conn.peer_ = accept_tls_while(listener, peer_tls_server(tls_material()), [&] { return completed; },
+                                  "create_connection to complete");
+    if (!completed) throw ScenarioAbort("timed out waiting for create_connection to complete");
+  } else {
+    wait([&] { return completed; }, "create_connection to complete");
+  }
   if (failure) throw ScenarioAbort("create_connection failed: " + failure->to_string());
-  conn.peer_ = listener.accept(settings_.wait_timeout);
+  if (!tls_variant()) conn.peer_ = listener.accept(settings_.wait_timeout);
   if (!conn.peer_) throw ScenarioAbort("the peer did not see the connection");
+}
+
+std::unique_ptr<Peer> ScenarioContext::accept_tls_while(PeerListener& listener, const PeerTls& tls,
+                                                        const std::function<bool()>& done, std::string_view what) {
+  std::unique_ptr<Peer> peer;
+  std::string error;
+  std::atomic<bool> accepted{false};
+  std::thread acceptor([&] {
+    try {
+      peer = listener.accept(settings_.wait_timeout, tls);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    accepted = true;
+    loop_->call_soon_threadsafe([this] { poke(); });
+  });
+  run_until([&] { return accepted && done(); }, what);
+  acceptor.join();  // bounded: accept gives up after the wait timeout
+  if (!error.empty()) throw ScenarioAbort("the TLS peer could not be set up: " + error);
+  return peer;
 }
 
 void ScenarioContext::accept_in(StreamConnection& conn, std::shared_ptr<StreamProtocol> protocol) {
@@ -194,7 +227,7 @@ void ScenarioContext::accept_in(StreamConnection& conn, std::shared_ptr<StreamPr
         handed_out = true;
         return protocol;
       },
-      InetAddress{"127.0.0.1", 0}, ServerOptions{}, [&](Outcome<Server> outcome) {
+      InetAddress{"127.0.0.1", 0}, server_options(), [&](Outcome<Server> outcome) {
         completed = true;
         server = outcome.value;
         failure = outcome.error;
@@ -204,7 +237,29 @@ void ScenarioContext::accept_in(StreamConnection& conn, std::shared_ptr<StreamPr
   servers_.push_back(server);
   auto addresses = server->addresses();
   if (addresses.empty()) throw ScenarioAbort("the server reports no address");
-  conn.peer_ = Peer::connect(addresses.front(), settings_.wait_timeout);
+  if (tls_variant()) {
+    conn.peer_ = Peer::connect(addresses.front(), settings_.wait_timeout, peer_tls_client(tls_material()));
+  } else {
+    conn.peer_ = Peer::connect(addresses.front(), settings_.wait_timeout);
+  }
+}
+
+bool ScenarioContext::tls_variant() const {
+  auto base = base_variant(settings_.variant);
+  return base == "tls" || base == "tls-server";
+}
+
+ConnectOptions ScenarioContext::connect_options() {
+  return tls_variant() ? tls_connect_options(tls_material()) : ConnectOptions{};
+}
+
+ServerOptions ScenarioContext::server_options() {
+  return tls_variant() ? tls_server_options(tls_material()) : ServerOptions{};
+}
+
+const TlsMaterial& ScenarioContext::tls_material() {
+  if (!tls_material_) tls_material_ = TlsMaterial::locate();
+  return *tls_material_;
 }
 
 }  // namespace loopspec

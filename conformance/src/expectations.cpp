@@ -55,7 +55,7 @@ Expectations load_expectations(const std::filesystem::path& file, const RuleCata
     if (!item.IsMap()) fail(file, item.Mark(), "deviations", "expected a mapping per deviation");
     for (const auto& kv : item) {
       auto key = kv.first.as<std::string>();
-      if (key != "rule" && key != "verdict" && key != "reason" && key != "link") {
+      if (key != "rule" && key != "verdict" && key != "reason" && key != "link" && key != "racy") {
         fail(file, kv.first.Mark(), key, "unknown field");
       }
     }
@@ -71,6 +71,11 @@ Expectations load_expectations(const std::filesystem::path& file, const RuleCata
     e.verdict = *v;
     e.reason = scalar(file, item, "reason", true);
     e.link = scalar(file, item, "link", false);
+    std::string racy = scalar(file, item, "racy", false);
+    if (racy != "" && racy != "true" && racy != "false") {
+      fail(file, item["racy"].Mark(), "racy", "expected true or false, got '" + racy + "'");
+    }
+    e.racy = racy == "true";
     out.deviations.push_back(std::move(e));
   }
   return out;

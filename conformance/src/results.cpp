@@ -36,7 +36,7 @@ json check_to_json(const CheckOutcome& c) {
 }
 
 json expectation_to_json(const Expectation& e) {
-  return json{{"rule", e.rule}, {"verdict", to_string(e.verdict)}, {"reason", e.reason}, {"link", e.link}};
+  return json{{"rule", e.rule}, {"verdict", to_string(e.verdict)}, {"reason", e.reason}, {"link", e.link}, {"racy", e.racy}};
 }
 
 const char* type_name(json::value_t type) {
@@ -114,7 +114,8 @@ class Fields {
 };
 
 Expectation expectation_from(const Fields& f) {
-  return Expectation{f.str("rule"), f.verdict("verdict"), f.str("reason"), f.str("link", false)};
+  return Expectation{f.str("rule"), f.verdict("verdict"), f.str("reason"), f.str("link", false),
+                     f.boolean("racy", false)};
 }
 
 }  // namespace

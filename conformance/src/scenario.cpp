@@ -10,6 +10,7 @@ std::vector<std::string> capabilities_for(const std::string& variant) {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> kBases{
       {"tcp", {capability::kTcp}},        {"tcp-server", {capability::kTcp}},
       {"unix", {capability::kUnix}},      {"tls", {capability::kTcp, capability::kTls}},
+      {"tls-server", {capability::kTcp, capability::kTls}},
       {"udp", {capability::kUdp}},        {"pipe", {capability::kPipes}},
       {"subprocess", {capability::kSubprocess}}};
   std::string base = variant.substr(0, variant.find('+'));

@@ -144,6 +144,26 @@ TEST(Expectations, MalformedFilesNameFileLineAndField) {
   EXPECT_THROW(load_expectations(unknown_field, rules), std::runtime_error);
   auto good = temp_file("e4.yaml", "backend: x\ndeviations:\n  - rule: write.limits.defaults\n    verdict: INFO\n    reason: r\n");
   EXPECT_EQ(load_expectations(good, rules).deviations.size(), 1u);
+  auto bad_racy = temp_file("e5.yaml", "backend: x\ndeviations:\n  - rule: write.limits.defaults\n    verdict: FAIL\n    reason: r\n    racy: sometimes\n");
+  try {
+    load_expectations(bad_racy, rules);
+    FAIL() << "accepted racy: sometimes";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(":6: field 'racy'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Expectations, ARacyDeviationAcceptsPassAndItsVerdictOnly) {
+  auto file = temp_file("e6.yaml", "backend: x\ndeviations:\n  - rule: write.limits.defaults\n    verdict: FAIL\n    reason: r\n    racy: true\n");
+  auto loaded = load_expectations(file, testing::shipped_rules());
+  ASSERT_EQ(loaded.deviations.size(), 1u);
+  const Expectation& racy = loaded.deviations[0];
+  EXPECT_TRUE(racy.accepts(Verdict::Fail));
+  EXPECT_TRUE(racy.accepts(Verdict::Pass));
+  EXPECT_FALSE(racy.accepts(Verdict::Error));
+  Expectation steady = racy;
+  steady.racy = false;
+  EXPECT_FALSE(steady.accepts(Verdict::Pass));
 }
 
 TEST(Results, RoundTripAndErrorsNameTheField) {

@@ -14,12 +14,7 @@ using S = DatagramState;
 using I = DatagramInput;
 using R = DatagramRule;
 
-struct Entry {
-  S state;
-  I input;
-  S next;
-  R violated = R::None;
-};
+using Entry = TransitionEntry<S, I, R>;
 
 // The datagram protocol order, one line per (state, input). After a
 // violation the machine moves where later findings stay meaningful, as the

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "checker_transition_table.hpp"
 #include "loopspec/trace.hpp"
 
 namespace loopspec::checking {
@@ -57,20 +58,13 @@ enum class DatagramRule : std::uint8_t {
 };
 inline constexpr std::size_t kDatagramRuleCount = static_cast<std::size_t>(DatagramRule::None);
 
-struct DatagramRuleInfo {
-  DatagramRule rule;
-  std::string_view id;
-  std::string_view expected;
-};
+using DatagramRuleInfo = MonitorRuleInfo<DatagramRule>;
 
 // Every rule the datagram monitor can report (all hold for both revisions).
 const std::array<DatagramRuleInfo, kDatagramRuleCount>& datagram_rules();
 const DatagramRuleInfo& info(DatagramRule rule);
 
-struct DatagramTransition {
-  DatagramState next;
-  DatagramRule violated = DatagramRule::None;
-};
+using DatagramTransition = MachineTransition<DatagramState, DatagramRule>;
 
 DatagramTransition datagram_transition(DatagramState state, DatagramInput input);
 std::string_view describe(DatagramState state);
@@ -78,11 +72,7 @@ std::string_view describe(DatagramState state);
 // Whether an asyncio exception class name is OSError or one of its subclasses.
 bool is_os_error(std::string_view type);
 
-struct DatagramFinding {
-  DatagramRule rule;
-  std::string expected;
-  std::string observed;
-};
+using DatagramFinding = MonitorFinding<DatagramRule>;
 
 // One datagram connection: feed it every Callback and Call event of the
 // connection, in order.

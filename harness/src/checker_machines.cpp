@@ -10,12 +10,7 @@ using S = StreamState;
 using I = StreamInput;
 using R = CheckedRule;
 
-struct Entry {
-  S state;
-  I input;
-  S next;
-  R violated = R::None;
-};
+using Entry = TransitionEntry<S, I, R>;
 
 // The stream protocol order, one line per (state, input). After a violation
 // the machine moves to the state that keeps later findings meaningful: a
@@ -107,42 +102,13 @@ constexpr Entry kStreamOrder[] = {
     {S::Lost,        I::Other,                S::Lost,        R::LostLast},
 };
 
-using Table = std::array<std::array<Transition, kStreamInputCount>, kStreamStateCount>;
-
-// Indexes the entries; the static_assert below proves every (state, input)
-// pair is listed exactly once, so the machine is total and unambiguous.
-constexpr Table index(bool& each_pair_once) {
-  Table table{};
-  std::array<std::array<int, kStreamInputCount>, kStreamStateCount> seen{};
-  for (const Entry& entry : kStreamOrder) {
-    auto s = static_cast<std::size_t>(entry.state);
-    auto i = static_cast<std::size_t>(entry.input);
-    table[s][i] = Transition{entry.next, entry.violated};
-    ++seen[s][i];
-  }
-  each_pair_once = true;
-  for (const auto& row : seen) {
-    for (int count : row) each_pair_once = each_pair_once && count == 1;
-  }
-  return table;
-}
-
-constexpr bool each_pair_listed_once() {
-  bool once = false;
-  index(once);
-  return once;
-}
-static_assert(each_pair_listed_once(), "kStreamOrder must list every (state, input) pair exactly once");
-
-constexpr Table kTable = [] {
-  bool once = false;
-  return index(once);
-}();
+constexpr auto kTable = index_transitions<Transition, kStreamStateCount, kStreamInputCount>(kStreamOrder);
+static_assert(kTable.each_pair_once, "kStreamOrder must list every (state, input) pair exactly once");
 
 }  // namespace
 
 Transition stream_transition(StreamState state, StreamInput input) {
-  return kTable[static_cast<std::size_t>(state)][static_cast<std::size_t>(input)];
+  return kTable.at(state, input);
 }
 
 std::string_view describe(StreamState state) {

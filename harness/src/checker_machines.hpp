@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "checker_rules.hpp"
+#include "checker_transition_table.hpp"
 
 namespace loopspec::checking {
 
@@ -41,10 +42,7 @@ enum class StreamInput : std::uint8_t {
 };
 inline constexpr int kStreamInputCount = 10;
 
-struct Transition {
-  StreamState next;
-  CheckedRule violated = CheckedRule::None;
-};
+using Transition = MachineTransition<StreamState, CheckedRule>;
 
 Transition stream_transition(StreamState state, StreamInput input);
 

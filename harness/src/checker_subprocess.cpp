@@ -14,12 +14,7 @@ using P = PipeState;
 using PI = PipeInput;
 using R = SubprocessRule;
 
-struct ProcessEntry {
-  S state;
-  I input;
-  S next;
-  R violated = R::None;
-};
+using ProcessEntry = TransitionEntry<S, I, R>;
 
 // The process's callbacks, one line per (state, input). The documents do not
 // order process_exited against the pipe callbacks (INFO rule
@@ -56,12 +51,7 @@ constexpr ProcessEntry kProcessOrder[] = {
     {S::Lost,       I::Other,           S::Lost,       R::LostLast},
 };
 
-struct PipeEntry {
-  P state;
-  PI input;
-  P next;
-  R violated = R::None;
-};
+using PipeEntry = TransitionEntry<P, PI, R>;
 
 // One pipe of the child (fd 0, 1 or 2).
 constexpr PipeEntry kPipeOrder[] = {

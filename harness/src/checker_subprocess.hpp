@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "checker_transition_table.hpp"
 #include "loopspec/trace.hpp"
 
 namespace loopspec::checking {
@@ -70,34 +71,20 @@ enum class SubprocessRule : std::uint8_t {
 };
 inline constexpr std::size_t kSubprocessRuleCount = static_cast<std::size_t>(SubprocessRule::None);
 
-struct SubprocessRuleInfo {
-  SubprocessRule rule;
-  std::string_view id;
-  std::string_view expected;
-};
+using SubprocessRuleInfo = MonitorRuleInfo<SubprocessRule>;
 
 // Every rule the subprocess monitor can report (all hold for both revisions).
 const std::array<SubprocessRuleInfo, kSubprocessRuleCount>& subprocess_rules();
 const SubprocessRuleInfo& info(SubprocessRule rule);
 
-struct ProcessTransition {
-  ProcessState next;
-  SubprocessRule violated = SubprocessRule::None;
-};
-struct PipeTransition {
-  PipeState next;
-  SubprocessRule violated = SubprocessRule::None;
-};
+using ProcessTransition = MachineTransition<ProcessState, SubprocessRule>;
+using PipeTransition = MachineTransition<PipeState, SubprocessRule>;
 
 ProcessTransition process_transition(ProcessState state, ProcessInput input);
 PipeTransition pipe_transition(PipeState state, PipeInput input);
 std::string_view describe(ProcessState state);
 
-struct SubprocessFinding {
-  SubprocessRule rule;
-  std::string expected;
-  std::string observed;
-};
+using SubprocessFinding = MonitorFinding<SubprocessRule>;
 
 // One subprocess connection: feed it every Callback and Call event of the
 // connection, in order. An event may break more than one rule: on_event

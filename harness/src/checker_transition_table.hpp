@@ -1,13 +1,49 @@
-// Turns a checker state machine written as a list of
-// {state, input, next, violated rule} lines into a lookup table at compile
-// time, and tells whether the list names every (state, input) pair exactly
-// once, so that a machine can static_assert it is total and unambiguous.
+// The pieces every checker state machine is made of: the machine written as
+// a list of {state, input, next, violated rule} lines (TransitionEntry), the
+// lookup table built from it at compile time, which tells whether the list
+// names every (state, input) pair exactly once, so that a machine can
+// static_assert it is total and unambiguous; and the rule table and findings
+// of a monitor.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 namespace loopspec::checking {
+
+// One line of a machine; a line without a rule is an allowed transition.
+template <class State, class Input, class Rule>
+struct TransitionEntry {
+  State state;
+  Input input;
+  State next;
+  Rule violated = Rule::None;
+};
+
+// What a machine answers for one (state, input) pair.
+template <class State, class Rule>
+struct MachineTransition {
+  State next;
+  Rule violated = Rule::None;
+};
+
+// One rule a monitor reports: its catalogue id and what it expects.
+template <class Rule>
+struct MonitorRuleInfo {
+  Rule rule;
+  std::string_view id;
+  std::string_view expected;
+};
+
+// One violation a monitor found.
+template <class Rule>
+struct MonitorFinding {
+  Rule rule;
+  std::string expected;
+  std::string observed;
+};
 
 template <class Transition, int kStates, int kInputs>
 struct TransitionTable {

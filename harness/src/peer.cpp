@@ -5,7 +5,9 @@
 // and the only writer of the observed state, always under the lock; callers
 // only append commands and read snapshots. The notify hook runs on the peer
 // thread with the state lock released, once per loop turn that changed
-// something.
+// something. In TLS mode the socket carries ciphertext: plaintext is
+// encrypted one record at a time into `wire` (PeerTlsEngine, peer_tls.hpp)
+// and received ciphertext is decrypted before it is counted.
 #include "loopspec/peer.hpp"
 
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 #include <variant>
 
 #include "loopspec/digest.hpp"
+#include "peer_tls.hpp"
 
 namespace loopspec {
 
@@ -44,6 +47,8 @@ constexpr std::size_t kDefaultKeepLimit = 16u << 20;
 constexpr std::size_t kReadBufferSize = 64u << 10;
 // Reads per loop turn, so a fast sender cannot starve the command queue.
 constexpr int kReadsPerTurn = 16;
+// Plaintext per TLS record the peer sends.
+constexpr std::size_t kTlsRecordSize = 16u << 10;
 
 std::string errno_text(int err) { return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")"; }
 
@@ -167,7 +172,8 @@ struct Peer::Impl {
     std::size_t chunk_size = 0;
   };
 
-  Impl(int socket_fd, int event_fd) : fd(socket_fd), wake_fd(event_fd), read_buffer(kReadBufferSize) {}
+  Impl(int socket_fd, int event_fd, std::unique_ptr<PeerTlsEngine> engine)
+      : fd(socket_fd), wake_fd(event_fd), read_buffer(kReadBufferSize), tls(std::move(engine)) {}
   ~Impl();
 
   void post(Command command);
@@ -179,7 +185,18 @@ struct Peer::Impl {
   void run_commands();
   void execute(Command& command);
   void write_some();
+  void write_some_tls();
+  // Sends what is left of the ciphertext; false while the kernel takes no more (or on an error).
+  bool flush_wire();
   void read_available();
+  void take_plaintext(std::string_view bytes);
+  void receive_tls(std::string_view ciphertext);
+  void take_tls_output();
+  void record_tls_failure();
+  // A shutdown_write/close that waited for its close_notify to leave.
+  void finish_after_wire();
+  bool send_queue_drained() const { return outgoing.empty() && wire.empty(); }
+  bool has_output() const;
   void take_socket_error();
   void record_error(int err);
   void discard_outgoing();
@@ -203,6 +220,14 @@ struct Peer::Impl {
   bool input_done = false;  // EOF or a read error: nothing more will arrive
   bool hung_up = false;     // POLLHUP seen: the socket is done both ways
   bool changed = false;     // something observable changed this loop turn
+
+  // TLS only (peer thread).
+  std::unique_ptr<PeerTlsEngine> tls;
+  std::string wire;  // ciphertext not yet taken by the kernel
+  std::size_t wire_offset = 0;
+  bool close_notify_due = false;     // the other side's close_notify awaits our answer
+  bool shutdown_after_wire = false;  // shutdown(SHUT_WR) once the close_notify is sent
+  bool close_after_wire = false;     // close() once the close_notify is sent
 
   // Shared, under the mutex.
   mutable std::mutex mutex;
@@ -255,20 +280,33 @@ PeerSnapshot Peer::Impl::snapshot() const {
 
 bool Peer::Impl::reading_active() const { return fd >= 0 && state.reading && !input_done; }
 
+bool Peer::Impl::has_output() const {
+  if (!tls) return !outgoing.empty();
+  if (!wire.empty()) return true;
+  if (!tls->handshake_done() || tls->failed()) return false;
+  return !outgoing.empty() || (close_notify_due && !tls->close_notify_sent());
+}
+
 short Peer::Impl::interest() const {
   short events = 0;
   if (reading_active()) events |= POLLIN;
-  if (fd >= 0 && !outgoing.empty()) events |= POLLOUT;
+  if (fd >= 0 && has_output()) events |= POLLOUT;
   return events;
 }
 
 void Peer::Impl::run() {
+  if (tls) {
+    // A client's hello goes out at once.
+    if (!tls->handshake()) record_tls_failure();
+    take_tls_output();
+  }
   for (;;) {
     run_commands();
-    if (!outgoing.empty()) {
+    if (fd >= 0 && has_output()) {
       write_some();
       // A drained queue releases a waiting shutdown_write/close.
-      if (outgoing.empty()) run_commands();
+      if (send_queue_drained()) run_commands();
+      finish_after_wire();
     }
     publish();
 
@@ -310,7 +348,7 @@ void Peer::Impl::run_commands() {
       if (commands.empty()) return;
       CommandKind kind = commands.front().kind;
       bool waits_for_queue = kind == CommandKind::kShutdownWrite || kind == CommandKind::kClose;
-      if (waits_for_queue && !outgoing.empty()) return;
+      if (waits_for_queue && !send_queue_drained()) return;
       command = std::move(commands.front());
       commands.pop_front();
     }
@@ -338,20 +376,36 @@ void Peer::Impl::execute(Command& command) {
     }
     case CommandKind::kShutdownWrite:
       if (fd < 0 || state.write_shutdown) return;
-      // ENOTCONN means the connection is already gone, which the reads report.
-      if (::shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) record_error(errno);
       {
         std::lock_guard lock(mutex);
         state.write_shutdown = true;
         changed = true;
       }
+      if (tls) {
+        tls->close_notify();
+        take_tls_output();
+        shutdown_after_wire = true;
+        finish_after_wire();
+        return;
+      }
+      // ENOTCONN means the connection is already gone, which the reads report.
+      if (::shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) record_error(errno);
       return;
     case CommandKind::kClose:
-      if (fd >= 0) close_socket();
+      if (fd < 0) return;
+      if (tls) {
+        tls->close_notify();
+        take_tls_output();
+        close_after_wire = true;
+        finish_after_wire();
+        return;
+      }
+      close_socket();
       return;
     case CommandKind::kReset:
       if (fd < 0) return;
       discard_outgoing();
+      shutdown_after_wire = close_after_wire = false;
       {
         linger abortive{1, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
@@ -362,6 +416,7 @@ void Peer::Impl::execute(Command& command) {
 }
 
 void Peer::Impl::write_some() {
+  if (tls) return write_some_tls();
   while (!outgoing.empty()) {
     Outgoing& item = outgoing.front();
     std::size_t remaining = item.data.size() - item.offset;
@@ -394,11 +449,11 @@ void Peer::Impl::read_available() {
     ssize_t got = ::recv(fd, read_buffer.data(), read_buffer.size(), 0);
     if (got > 0) {
       std::string_view bytes(read_buffer.data(), static_cast<std::size_t>(got));
-      std::lock_guard lock(mutex);
-      state.bytes_received += bytes.size();
-      received_digest.update(bytes);
-      if (kept.size() < keep_limit) kept.append(bytes.substr(0, keep_limit - kept.size()));
-      changed = true;
+      if (tls) {
+        receive_tls(bytes);
+      } else {
+        take_plaintext(bytes);
+      }
       continue;
     }
     if (got == 0) {
@@ -413,6 +468,138 @@ void Peer::Impl::read_available() {
     input_done = true;
     record_error(errno);
     return;
+  }
+}
+
+void Peer::Impl::take_plaintext(std::string_view bytes) {
+  std::lock_guard lock(mutex);
+  state.bytes_received += bytes.size();
+  received_digest.update(bytes);
+  if (kept.size() < keep_limit) kept.append(bytes.substr(0, keep_limit - kept.size()));
+  changed = true;
+}
+
+// ---- TLS ----
+
+void Peer::Impl::receive_tls(std::string_view ciphertext) {
+  if (tls->failed()) return;
+  tls->feed(ciphertext.data(), ciphertext.size());
+  if (!tls->handshake_done()) {
+    if (!tls->handshake()) {
+      record_tls_failure();
+      take_tls_output();  // the alert tells the other side why
+      return;
+    }
+    if (tls->handshake_done()) {
+      std::lock_guard lock(mutex);
+      state.tls_handshake_done = true;
+      state.tls_alpn = tls->alpn();
+      changed = true;
+    }
+  }
+  // The ciphertext is in the engine now, so the read buffer takes the plaintext.
+  while (tls->handshake_done()) {
+    PeerTlsEngine::Read got = tls->read(read_buffer.data(), read_buffer.size());
+    if (got.bytes > 0) {
+      take_plaintext({read_buffer.data(), got.bytes});
+      continue;
+    }
+    if (got.close_notify) {
+      close_notify_due = true;
+      std::lock_guard lock(mutex);
+      state.eof_received = true;
+      state.tls_close_notify_received = true;
+      changed = true;
+    }
+    if (got.failed) record_tls_failure();
+    break;
+  }
+  take_tls_output();
+}
+
+void Peer::Impl::take_tls_output() {
+  std::string more = tls->take_output();
+  if (more.empty()) return;
+  if (wire_offset > 0) {
+    wire.erase(0, wire_offset);
+    wire_offset = 0;
+  }
+  wire += more;
+}
+
+void Peer::Impl::record_tls_failure() {
+  std::lock_guard lock(mutex);
+  if (!state.tls_error) state.tls_error = tls->error();
+  changed = true;
+}
+
+bool Peer::Impl::flush_wire() {
+  while (wire_offset < wire.size()) {
+    ssize_t sent = ::send(fd, wire.data() + wire_offset, wire.size() - wire_offset, MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        record_error(errno);
+        discard_outgoing();
+      }
+      return false;
+    }
+    wire_offset += static_cast<std::size_t>(sent);
+  }
+  wire.clear();
+  wire_offset = 0;
+  return true;
+}
+
+void Peer::Impl::write_some_tls() {
+  for (;;) {
+    if (!flush_wire()) return;
+    if (!tls->handshake_done() || tls->failed()) return;
+    if (outgoing.empty()) {
+      // Answer the other side's close_notify once everything queued before it is out.
+      if (close_notify_due && !tls->close_notify_sent()) {
+        tls->close_notify();
+        take_tls_output();
+        continue;
+      }
+      return;
+    }
+    Outgoing& item = outgoing.front();
+    std::size_t remaining = item.data.size() - item.offset;
+    std::size_t length = std::min(item.chunk_size == 0 ? kTlsRecordSize : item.chunk_size, remaining);
+    if (!tls->write(item.data.data() + item.offset, length)) {
+      record_tls_failure();
+      discard_outgoing();
+      return;
+    }
+    {
+      std::lock_guard lock(mutex);
+      state.bytes_sent += length;
+      state.send_queue -= length;
+      sent_digest.update(std::string_view(item.data).substr(item.offset, length));
+      changed = true;
+    }
+    item.offset += length;
+    bool chunked = item.chunk_size != 0;
+    if (item.offset == item.data.size()) outgoing.pop_front();
+    take_tls_output();
+    // One chunk per loop turn: each chunk is its own record, sent on its own.
+    if (chunked) {
+      flush_wire();
+      return;
+    }
+  }
+}
+
+void Peer::Impl::finish_after_wire() {
+  if (!wire.empty() || fd < 0) return;
+  if (shutdown_after_wire) {
+    shutdown_after_wire = false;
+    if (::shutdown(fd, SHUT_WR) < 0 && errno != ENOTCONN) record_error(errno);
+  }
+  if (close_after_wire) {
+    close_after_wire = false;
+    close_socket();
   }
 }
 
@@ -433,6 +620,8 @@ void Peer::Impl::record_error(int err) {
 }
 
 void Peer::Impl::discard_outgoing() {
+  wire.clear();
+  wire_offset = 0;
   if (outgoing.empty()) return;
   std::uint64_t dropped = 0;
   for (const Outgoing& item : outgoing) dropped += item.data.size() - item.offset;
@@ -465,7 +654,15 @@ Peer::Peer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Peer::~Peer() = default;
 
-std::unique_ptr<Peer> Peer::adopt(int fd) {
+std::unique_ptr<Peer> Peer::adopt(int fd) { return start(fd, nullptr); }
+
+std::unique_ptr<Peer> Peer::adopt(int fd, const PeerTls& tls) {
+  UniqueFd owned(fd);
+  auto engine = std::make_unique<PeerTlsEngine>(tls);
+  return start(owned.release(), std::move(engine));
+}
+
+std::unique_ptr<Peer> Peer::start(int fd, std::unique_ptr<PeerTlsEngine> tls) {
   UniqueFd owned(fd);
   int type = 0;
   socklen_t length = sizeof type;
@@ -483,12 +680,20 @@ std::unique_ptr<Peer> Peer::adopt(int fd) {
 
   int event_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (event_fd < 0) fail("Peer::adopt: eventfd", errno);
-  auto impl = std::make_unique<Impl>(owned.release(), event_fd);
+  auto impl = std::make_unique<Impl>(owned.release(), event_fd, std::move(tls));
   impl->thread = std::thread([raw = impl.get()] { raw->run(); });
   return std::unique_ptr<Peer>(new Peer(std::move(impl)));
 }
 
 std::unique_ptr<Peer> Peer::connect(const Address& address, Duration timeout) {
+  return adopt(connect_socket(address, timeout));
+}
+
+std::unique_ptr<Peer> Peer::connect(const Address& address, Duration timeout, const PeerTls& tls) {
+  return adopt(connect_socket(address, timeout), tls);
+}
+
+int Peer::connect_socket(const Address& address, Duration timeout) {
   const std::string what = "Peer::connect to " + to_string(address);
   SocketAddress target = to_socket_address(address);
   auto deadline = deadline_after(timeout);
@@ -507,7 +712,7 @@ std::unique_ptr<Peer> Peer::connect(const Address& address, Duration timeout) {
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &length) < 0) fail(what + ": SO_ERROR", errno);
     if (err != 0) fail(what, err);
   }
-  return adopt(fd.release());
+  return fd.release();
 }
 
 void Peer::send(std::string data, std::size_t chunk_size) {
@@ -616,12 +821,22 @@ PeerListener::~PeerListener() {
 Address PeerListener::address() const { return address_; }
 
 std::unique_ptr<Peer> PeerListener::accept(Duration timeout) {
+  int fd = accept_socket(timeout);
+  return fd >= 0 ? Peer::adopt(fd) : nullptr;
+}
+
+std::unique_ptr<Peer> PeerListener::accept(Duration timeout, const PeerTls& tls) {
+  int fd = accept_socket(timeout);
+  return fd >= 0 ? Peer::adopt(fd, tls) : nullptr;
+}
+
+int PeerListener::accept_socket(Duration timeout) {
   const std::string what = "PeerListener::accept on " + to_string(address_);
   auto deadline = deadline_after(timeout);
   for (;;) {
-    if (!wait_for(fd_, POLLIN, deadline, what)) return nullptr;
+    if (!wait_for(fd_, POLLIN, deadline, what)) return -1;
     int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return Peer::adopt(fd);
+    if (fd >= 0) return fd;
     // The connection went away before accept, or another accept took it.
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED || errno == EINTR || errno == EPROTO) {
       continue;

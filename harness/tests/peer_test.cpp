@@ -33,6 +33,7 @@
 #include <gtest/gtest.h>
 
 #include "loopspec/digest.hpp"
+#include "loopspec/tls_material.hpp"
 
 namespace loopspec {
 namespace {
@@ -762,6 +763,97 @@ TEST(PeerResources, DestroyingABusyPeerDoesNotBlock) {
   peer.reset();  // joins the thread and closes the socket
   Drained got = drain(other.get());
   EXPECT_FALSE(got.timed_out);
+}
+
+// ---- TLS (the peer speaking TLS over its socket) ----
+
+PeerTls tls_server_side(std::vector<std::string> alpn = {}) {
+  const auto material = TlsMaterial::locate();
+  PeerTls tls;
+  tls.server = true;
+  tls.cert_file = material.server_cert();
+  tls.key_file = material.server_key();
+  tls.alpn = std::move(alpn);
+  return tls;
+}
+
+PeerTls tls_client_side(std::string ca_file, std::vector<std::string> alpn = {}) {
+  PeerTls tls;
+  tls.ca_file = std::move(ca_file);
+  tls.server_hostname = "localhost";
+  tls.alpn = std::move(alpn);
+  return tls;
+}
+
+// Two TLS peers on the two ends of a Unix socketpair.
+std::pair<std::unique_ptr<Peer>, std::unique_ptr<Peer>> tls_pair(const PeerTls& server, const PeerTls& client) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) throw std::runtime_error("socketpair");
+  auto server_peer = Peer::adopt(fds[0], server);
+  return {std::move(server_peer), Peer::adopt(fds[1], client)};
+}
+
+TEST(PeerTls, HandshakeAlpnAndPlaintextBothWays) {
+  auto [server, client] = tls_pair(tls_server_side({"b", "a"}),
+                                   tls_client_side(TlsMaterial::locate().ca(), {"a", "b"}));
+  PeerWatch server_watch(*server);
+  PeerWatch client_watch(*client);
+  // Queued before the handshake finishes: sent once it has.
+  const std::string request = pattern(100000, 21);
+  client->send(request);
+  ASSERT_TRUE(server_watch.wait([&](const PeerSnapshot& s) { return s.bytes_received == request.size(); }));
+  auto seen = server->snapshot();
+  EXPECT_TRUE(seen.tls_handshake_done);
+  EXPECT_EQ(seen.tls_alpn, "b");  // the server's preference among what the client offers
+  EXPECT_EQ(seen.received_digest, Digest::of(request));
+  EXPECT_EQ(client->snapshot().bytes_sent, request.size());
+  const std::string reply = pattern(5000, 22);
+  server->send(reply, 1000);
+  ASSERT_TRUE(client_watch.wait([&](const PeerSnapshot& s) { return s.bytes_received == reply.size(); }));
+  EXPECT_EQ(client->received(), reply);
+  EXPECT_FALSE(client->snapshot().tls_error.has_value());
+}
+
+TEST(PeerTls, ShutdownWriteSendsCloseNotifyWhichTheOtherSideAnswers) {
+  auto [server, client] = tls_pair(tls_server_side(), tls_client_side(TlsMaterial::locate().ca()));
+  PeerWatch server_watch(*server);
+  PeerWatch client_watch(*client);
+  client->send("last words");
+  client->shutdown_write();
+  ASSERT_TRUE(server_watch.wait([](const PeerSnapshot& s) { return s.tls_close_notify_received && s.eof_received; }));
+  EXPECT_EQ(server->received(), "last words");
+  ASSERT_TRUE(client_watch.wait([](const PeerSnapshot& s) { return s.tls_close_notify_received; }));
+  EXPECT_TRUE(client->snapshot().write_shutdown);
+}
+
+TEST(PeerTls, AnUntrustedCertificateFailsTheHandshakeOnBothSides) {
+  auto [server, client] = tls_pair(tls_server_side(), tls_client_side(TlsMaterial::locate().untrusted_ca()));
+  PeerWatch server_watch(*server);
+  PeerWatch client_watch(*client);
+  client->send("never sent");
+  ASSERT_TRUE(client_watch.wait([](const PeerSnapshot& s) { return s.tls_error.has_value(); }));
+  EXPECT_NE(client->snapshot().tls_error->find("certificate verify failed"), std::string::npos)
+      << *client->snapshot().tls_error;
+  // The client's alert tells the server.
+  ASSERT_TRUE(server_watch.wait([](const PeerSnapshot& s) { return s.tls_error.has_value(); }));
+  EXPECT_EQ(server->snapshot().bytes_received, 0u);
+  EXPECT_FALSE(server->snapshot().tls_handshake_done);
+}
+
+TEST(PeerTls, BadSettingsThrowClearErrors) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  Fd keep(fds[1]);
+  PeerTls missing = tls_server_side();
+  missing.cert_file = "/nonexistent/loopspec-peer.pem";
+  try {
+    Peer::adopt(fds[0], missing);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/loopspec-peer.pem"), std::string::npos) << e.what();
+  }
+  // adopt owned the descriptor even though it threw.
+  EXPECT_EQ(::fcntl(fds[0], F_GETFD), -1);
 }
 
 }  // namespace

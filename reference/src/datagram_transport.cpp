@@ -6,8 +6,6 @@
 
 #include <cerrno>
 
-#include "loopspec/reference/protocol_call.hpp"
-
 namespace loopspec::reference {
 
 namespace {
@@ -18,29 +16,17 @@ Error value_error(std::string message) { return Error{"ValueError", 0, std::move
 
 }  // namespace
 
-template <class F>
-bool DatagramSocketTransport::call(const char* name, F&& callback) {
-  return call_protocol(loop_, name, std::forward<F>(callback), [this](const Error& error) { lose(error); });
-}
-
-// ---- creation and teardown ----
+// ---- creation ----
 
 std::shared_ptr<DatagramSocketTransport> DatagramSocketTransport::start(EpollLoop& loop, int fd,
                                                                         std::optional<Address> remote,
                                                                         std::shared_ptr<DatagramProtocol> protocol,
                                                                         Completion<DatagramTransport> done) {
-  auto transport = std::make_shared<DatagramSocketTransport>(Passkey{}, loop, fd, std::move(remote));
-  transport->set_protocol(std::move(protocol));
-  loop.watch_fd(fd, transport);
-  loop.call_soon([transport, done = std::move(done)] {
-    transport->deliver_connection_made();
-    if (done) done(Outcome<DatagramTransport>{transport, std::nullopt});
-  });
-  return transport;
+  return create<DatagramSocketTransport>(std::move(protocol), std::move(done), Passkey{}, loop, fd, std::move(remote));
 }
 
 DatagramSocketTransport::DatagramSocketTransport(Passkey, EpollLoop& loop, int fd, std::optional<Address> remote)
-    : loop_(&loop), faults_(loop.faults()), fd_(fd), remote_(std::move(remote)) {
+    : DescriptorTransport(loop, fd, "a datagram transport needs a DatagramProtocol"), remote_(std::move(remote)) {
   socklen_t length = sizeof family_;
   ::getsockopt(fd_, SOL_SOCKET, SO_DOMAIN, &family_, &length);
   local_ = local_address(fd_);
@@ -49,55 +35,13 @@ DatagramSocketTransport::DatagramSocketTransport(Passkey, EpollLoop& loop, int f
   if (auto address = peer_address(fd_)) peername_ = to_json(*address);
 }
 
-DatagramSocketTransport::~DatagramSocketTransport() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void DatagramSocketTransport::deliver_connection_made() {
-  if (phase_ == Phase::Lost) return;
-  made_ = true;
-  auto protocol = protocol_;
-  if (!call("connection_made", [&] { protocol->connection_made(shared_from_this()); })) return;
+void DatagramSocketTransport::on_connection_made() {
   if (phase_ == Phase::Open) loop_->set_reading(fd_, true);
 }
 
-void DatagramSocketTransport::lose(const MaybeError& exc) {
-  if (phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  phase_ = Phase::LostPending;
+void DatagramSocketTransport::drop_queued_output() {
   queue_.clear();
   queued_bytes_ = 0;
-  loop_->set_reading(fd_, false);
-  loop_->set_writing(fd_, false);
-  loop_->call_soon([self = shared_from_this(), exc] { self->deliver_connection_lost(exc); });
-}
-
-void DatagramSocketTransport::deliver_connection_lost(const MaybeError& exc) {
-  if (phase_ == Phase::Lost) return;
-  if (auto protocol = protocol_) {
-    try {
-      protocol->connection_lost(exc);
-    } catch (...) {
-      loop_->report_exception("connection_lost", error_from_current_exception());
-    }
-  }
-  release();
-}
-
-void DatagramSocketTransport::release() {
-  phase_ = Phase::Lost;
-  queue_.clear();
-  queued_bytes_ = 0;
-  if (fd_ >= 0) {
-    if (loop_ != nullptr) loop_->unwatch_fd(fd_);
-    ::close(fd_);
-    fd_ = -1;
-  }
-  protocol_.reset();
-}
-
-void DatagramSocketTransport::on_loop_destroyed() {
-  loop_ = nullptr;
-  release();
 }
 
 // ---- BaseTransport ----
@@ -120,13 +64,6 @@ void DatagramSocketTransport::abort() {
   // Fault: dgram-abort-flushes
   if (faults_.dgram_abort_flushes) return close();
   lose(std::nullopt);
-}
-
-void DatagramSocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  auto datagram = std::dynamic_pointer_cast<DatagramProtocol>(protocol);
-  if (!datagram) throw ContractError(Error{"TypeError", 0, "a datagram transport needs a DatagramProtocol"});
-  if (phase_ == Phase::Lost) return;
-  protocol_ = std::move(datagram);
 }
 
 // ---- sending ----
@@ -163,7 +100,7 @@ void DatagramSocketTransport::sendto(std::string_view data, std::optional<Addres
   queue_.push_back(Datagram{std::string(data), to});
   queued_bytes_ += data.size();
   loop_->set_writing(fd_, true);
-  maybe_pause();
+  pause_if_over(flow_, queued_bytes_);
 }
 
 int DatagramSocketTransport::send_one(std::string_view data, const std::optional<SocketAddress>& to) {
@@ -183,7 +120,7 @@ int DatagramSocketTransport::send_one(std::string_view data, const std::optional
 void DatagramSocketTransport::on_writable() { flush(); }
 
 void DatagramSocketTransport::flush() {
-  while (!queue_.empty() && (phase_ == Phase::Open || phase_ == Phase::Closing)) {
+  while (!queue_.empty() && active()) {
     Datagram datagram = std::move(queue_.front());
     int err = send_one(datagram.data, datagram.to);
     if (would_block(err)) {
@@ -194,9 +131,9 @@ void DatagramSocketTransport::flush() {
     queued_bytes_ -= datagram.data.size();
     if (err != 0) on_socket_error(Error::from_errno(err));
   }
-  if (phase_ != Phase::Open && phase_ != Phase::Closing) return;
-  maybe_resume();  // the protocol may send more from resume_writing
-  if (phase_ != Phase::Open && phase_ != Phase::Closing) return;
+  if (!active()) return;
+  resume_if_drained(flow_, queued_bytes_);  // the protocol may send more from resume_writing
+  if (!active()) return;
   if (!queue_.empty()) return;
   loop_->set_writing(fd_, false);
   if (phase_ == Phase::Closing) lose(std::nullopt);
@@ -214,22 +151,8 @@ void DatagramSocketTransport::on_socket_error(const Error& error) {
 void DatagramSocketTransport::set_write_buffer_limits(std::optional<std::int64_t> high,
                                                       std::optional<std::int64_t> low) {
   flow_.set_limits(high, low);
-  maybe_pause();
-  maybe_resume();
-}
-
-void DatagramSocketTransport::maybe_pause() {
-  if (!made_ || phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  if (!flow_.should_pause(queued_bytes_)) return;
-  auto protocol = protocol_;
-  call("pause_writing", [&] { protocol->pause_writing(); });
-}
-
-void DatagramSocketTransport::maybe_resume() {
-  if (!made_ || phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  if (!flow_.should_resume(queued_bytes_)) return;
-  auto protocol = protocol_;
-  call("resume_writing", [&] { protocol->resume_writing(); });
+  pause_if_over(flow_, queued_bytes_);
+  resume_if_drained(flow_, queued_bytes_);
 }
 
 // ---- receiving ----

@@ -9,12 +9,11 @@
 #include "loopspec/reference/stream_connector.hpp"
 #include "loopspec/reference/stream_server.hpp"
 #include "loopspec/reference/stream_transport.hpp"
+#include "loopspec/reference/tls_setup.hpp"
 
 namespace loopspec::reference {
 
 namespace {
-
-Error tls_unsupported() { return Error{"NotImplementedError", 0, "TLS is not supported by the reference loop"}; }
 
 template <class T>
 void complete_later(EpollLoop& loop, Completion<T> done, Error error) {
@@ -25,13 +24,28 @@ void complete_later(EpollLoop& loop, Completion<T> done, Error error) {
 
 void EpollLoop::create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
                                   Completion<Transport> done) {
-  if (options.ssl) return complete_later(*this, std::move(done), tls_unsupported());
+  if (options.ssl) {
+    TlsSetup setup;
+    try {
+      setup = tls_client_setup(*this, options, address);
+    } catch (const ContractError& e) {
+      return complete_later(*this, std::move(done), e.error());
+    }
+    auto tls = wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
+    return StreamConnector::start(*this, std::move(tls.factory), address, std::move(tls.done));
+  }
   StreamConnector::start(*this, std::move(factory), address, std::move(done));
 }
 
 void EpollLoop::create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
                               Completion<Server> done) {
-  if (options.ssl) return complete_later(*this, std::move(done), tls_unsupported());
+  if (options.ssl) {
+    try {
+      factory = wrap_for_tls(*this, std::move(factory), tls_server_setup(options), nullptr).factory;
+    } catch (const ContractError& e) {
+      return complete_later(*this, std::move(done), e.error());
+    }
+  }
   StreamServer::start(*this, std::move(factory), address, options, std::move(done));
 }
 
@@ -42,7 +56,17 @@ void EpollLoop::connect_accepted_socket(StreamProtocolFactory factory, int fd, S
     ::close(fd);
     complete_later(*this, std::move(done), std::move(error));
   };
-  if (options.ssl) return fail(tls_unsupported());
+  if (options.ssl) {
+    TlsSetup setup;
+    try {
+      setup = tls_server_setup(options);
+    } catch (const ContractError& e) {
+      return fail(e.error());
+    }
+    auto tls = wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
+    factory = std::move(tls.factory);
+    done = std::move(tls.done);
+  }
   int type = 0;
   socklen_t length = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0) return fail(Error::from_errno(errno));

@@ -2,6 +2,7 @@
 
 #include "loopspec/reference/epoll_loop.hpp"
 #include "loopspec/reference/faults.hpp"
+#include "loopspec/reference/tls_context.hpp"
 
 #ifndef LOOPSPEC_VERSION
 #error "LOOPSPEC_VERSION must be defined by the build"
@@ -13,7 +14,7 @@ namespace {
 
 class ReferenceBackend final : public Backend {
  public:
-  explicit ReferenceBackend(Faults faults) : faults_(faults) {}
+  explicit ReferenceBackend(Faults faults) : faults_(faults) { prepare_tls(); }
   const BackendInfo& info() const override { return reference_backend_info(); }
   std::unique_ptr<EventLoop> make_loop() override { return std::make_unique<EpollLoop>(faults_); }
 
@@ -27,7 +28,7 @@ const BackendInfo& reference_backend_info() {
   static const BackendInfo info{
       "reference",       "loopspec reference epoll loop",
       LOOPSPEC_VERSION,  {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kUdp,
-                         capability::kPipes, capability::kSubprocess},
+                         capability::kPipes, capability::kSubprocess, capability::kTls},
       fault_catalogue(),
   };
   return info;

@@ -13,41 +13,16 @@
 
 namespace loopspec::reference {
 
-namespace {
-
-constexpr std::size_t kMaxIov = 64;
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
-
-}  // namespace
-
-template <class F>
-bool StreamTransport::call_protocol(const char* name, F&& callback) {
-  try {
-    callback();
-    return true;
-  } catch (...) {
-    protocol_failed(name, error_from_current_exception());
-    return false;
-  }
-}
-
-// ---- creation and teardown ----
+// ---- creation ----
 
 std::shared_ptr<StreamTransport> StreamTransport::start(EpollLoop& loop, int fd,
                                                         std::shared_ptr<StreamProtocol> protocol,
                                                         Completion<Transport> done) {
-  auto transport = std::make_shared<StreamTransport>(Passkey{}, loop, fd);
-  transport->set_protocol(std::move(protocol));
-  loop.watch_fd(fd, transport);
-  loop.call_soon([transport, done = std::move(done)] {
-    transport->deliver_connection_made();
-    if (done) done(Outcome<Transport>{transport, std::nullopt});
-  });
-  return transport;
+  return create<StreamTransport>(std::move(protocol), std::move(done), Passkey{}, loop, fd);
 }
 
-StreamTransport::StreamTransport(Passkey, EpollLoop& loop, int fd) : loop_(&loop), faults_(loop.faults()), fd_(fd) {
+StreamTransport::StreamTransport(Passkey, EpollLoop& loop, int fd)
+    : StreamWriting(loop, fd, "a stream transport needs a Protocol or a BufferedProtocol") {
   socklen_t length = sizeof family_;
   ::getsockopt(fd_, SOL_SOCKET, SO_DOMAIN, &family_, &length);
   if (family_ == AF_INET || family_ == AF_INET6) {
@@ -57,58 +32,6 @@ StreamTransport::StreamTransport(Passkey, EpollLoop& loop, int fd) : loop_(&loop
   }
   if (auto address = local_address(fd_)) sockname_ = to_json(*address);
   if (auto address = peer_address(fd_)) peername_ = to_json(*address);
-}
-
-StreamTransport::~StreamTransport() {
-  // Only reached with an open fd when start() failed before the loop watched it.
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void StreamTransport::deliver_connection_made() {
-  if (phase_ == Phase::Lost) return;
-  made_ = true;
-  auto protocol = protocol_;
-  call_protocol("connection_made", [&] { protocol->connection_made(shared_from_this()); });
-  update_reading();
-}
-
-void StreamTransport::lose(const MaybeError& exc) {
-  if (phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  phase_ = Phase::LostPending;
-  queue_.clear();
-  loop_->set_reading(fd_, false);
-  loop_->set_writing(fd_, false);
-  loop_->call_soon([self = shared_from_this(), exc] { self->deliver_connection_lost(exc); });
-}
-
-void StreamTransport::deliver_connection_lost(const MaybeError& exc) {
-  if (phase_ == Phase::Lost) return;
-  if (auto protocol = protocol_) {
-    try {
-      protocol->connection_lost(exc);
-    } catch (...) {
-      loop_->report_exception("connection_lost", error_from_current_exception());
-    }
-  }
-  release();
-}
-
-void StreamTransport::release() {
-  phase_ = Phase::Lost;
-  queue_.clear();
-  if (fd_ >= 0) {
-    if (loop_ != nullptr) loop_->unwatch_fd(fd_);
-    ::close(fd_);
-    fd_ = -1;
-  }
-  protocol_.reset();
-  data_protocol_ = nullptr;
-  buffered_protocol_ = nullptr;
-}
-
-void StreamTransport::on_loop_destroyed() {
-  loop_ = nullptr;
-  release();
 }
 
 // ---- BaseTransport ----
@@ -149,7 +72,7 @@ void StreamTransport::close() {
 
 void StreamTransport::abort() {
   aborted_ = true;
-  if (phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
+  if (ending()) return;
   // Fault: abort-without-lost
   if (faults_.abort_without_lost) {
     auto self = shared_from_this();  // release() drops the loop's reference
@@ -159,98 +82,39 @@ void StreamTransport::abort() {
   lose(std::nullopt);
 }
 
-void StreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  auto stream = std::dynamic_pointer_cast<StreamProtocol>(protocol);
-  auto* data = dynamic_cast<Protocol*>(stream.get());
-  auto* buffered = dynamic_cast<BufferedProtocol*>(stream.get());
-  if (data == nullptr && buffered == nullptr) {
-    throw ContractError(Error{"TypeError", 0, "a stream transport needs a Protocol or a BufferedProtocol"});
-  }
-  if (phase_ == Phase::Lost) return;
-  protocol_ = std::move(stream);
-  data_protocol_ = data;
-  buffered_protocol_ = buffered;
-}
-
-void StreamTransport::protocol_failed(const char* name, const Error& error) {
-  if (loop_ != nullptr) loop_->report_exception(name, error);
-  lose(error);
-}
-
 // ---- reading ----
 
-bool StreamTransport::is_reading() { return phase_ == Phase::Open && !paused_; }
-
 void StreamTransport::pause_reading() {
-  if (phase_ != Phase::Open) return;
-  if (paused_) {
-    // Fault: pause-reading-raises-twice
-    if (faults_.pause_reading_raises_twice) throw ContractError(Error{"RuntimeError", 0, "Already paused"});
+  // Fault: pause-reading-raises-twice
+  if (faults_.pause_reading_raises_twice && phase_ == Phase::Open && paused_) {
+    throw ContractError(Error{"RuntimeError", 0, "Already paused"});
+  }
+  // Fault: pause-reading-ignored (reports paused, goes on reading)
+  if (faults_.pause_reading_ignored) {
+    if (phase_ == Phase::Open) paused_ = true;
     return;
   }
-  paused_ = true;
-  // Fault: pause-reading-ignored
-  if (!faults_.pause_reading_ignored) update_reading();
+  Reading::pause_reading();
 }
 
 void StreamTransport::resume_reading() {
-  if (phase_ != Phase::Open || !paused_) return;
-  paused_ = false;
-  // Fault: resume-reading-noop
-  if (!faults_.resume_reading_noop) update_reading();
-}
-
-void StreamTransport::update_reading() {
-  if (loop_ == nullptr || fd_ < 0) return;
-  loop_->set_reading(fd_, phase_ == Phase::Open && made_ && !paused_ && !eof_seen_);
+  // Fault: resume-reading-noop (reports reading, reads nothing)
+  if (faults_.resume_reading_noop) {
+    if (phase_ == Phase::Open) paused_ = false;
+    return;
+  }
+  Reading::resume_reading();
 }
 
 void StreamTransport::on_readable() {
-  if (phase_ != Phase::Open) return;
-  if (buffered_protocol_ != nullptr) {
-    read_into_protocol_buffer();
-  } else if (faults_.data_after_eof) {  // Fault: data-after-eof
-    read_holding_last_byte();
-  } else {
-    read_into_loop_buffer();
+  // Fault: data-after-eof
+  if (faults_.data_after_eof && buffered_protocol_ == nullptr && phase_ == Phase::Open) {
+    return read_holding_last_byte();
   }
+  Reading::on_readable();
 }
 
-std::optional<std::size_t> StreamTransport::receive(std::span<char> into) {
-  for (;;) {
-    ssize_t n = ::recv(fd_, into.data(), into.size(), 0);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno == EINTR) continue;
-    if (!would_block(errno)) lose(Error::from_errno(errno));
-    return std::nullopt;
-  }
-}
-
-void StreamTransport::read_into_loop_buffer() {
-  auto buffer = loop_->read_buffer().subspan(1, EpollLoop::kReadBufferSize);
-  auto n = receive(buffer);
-  if (!n) return;
-  if (*n == 0) return on_eof();
-  auto protocol = protocol_;  // set_protocol inside the callback must not free it mid-call
-  call_protocol("data_received", [&] { data_protocol_->data_received({buffer.data(), *n}); });
-}
-
-void StreamTransport::read_into_protocol_buffer() {
-  auto protocol = protocol_;
-  BufferedProtocol* buffered = buffered_protocol_;  // the one whose buffer is filled
-  std::span<char> buffer;
-  if (!call_protocol("get_buffer", [&] { buffer = buffered->get_buffer(-1); })) return;
-  if (buffer.empty()) {
-    protocol_failed("get_buffer", Error{"RuntimeError", 0, "get_buffer() returned an empty buffer"});
-    return;
-  }
-  // get_buffer may have paused reading or closed the transport.
-  if (phase_ != Phase::Open || !loop_->is_reading_fd(fd_)) return;
-  auto n = receive(buffer);
-  if (!n) return;
-  if (*n == 0) return on_eof();
-  call_protocol("buffer_updated", [&] { buffered->buffer_updated(*n); });
-}
+ssize_t StreamTransport::read_some(std::span<char> into) { return ::recv(fd_, into.data(), into.size(), 0); }
 
 // Fault: data-after-eof. The last byte received so far is always held back
 // (in front of the next read), and handed over only after eof_received.
@@ -260,33 +124,31 @@ void StreamTransport::read_holding_last_byte() {
   if (held_byte_) buffer[0] = *held_byte_;
   auto n = receive(buffer.subspan(1, EpollLoop::kReadBufferSize));
   if (!n) return;
-  if (*n == 0) return on_eof();
+  if (*n == 0) return end_of_file();
   auto data = buffer.subspan(1 - held, held + *n);
   held_byte_ = data.back();
   if (data.size() == 1) return;
   auto protocol = protocol_;
-  call_protocol("data_received", [&] { data_protocol_->data_received({data.data(), data.size() - 1}); });
+  call("data_received", [&] { data_protocol_->data_received({data.data(), data.size() - 1}); });
 }
 
 void StreamTransport::deliver_held_byte() {
-  if (!held_byte_ || data_protocol_ == nullptr || phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
+  if (!held_byte_ || data_protocol_ == nullptr || ending()) return;
   char byte = *held_byte_;
   held_byte_.reset();
-  call_protocol("data_received", [&] { data_protocol_->data_received({&byte, 1}); });
+  call("data_received", [&] { data_protocol_->data_received({&byte, 1}); });
 }
 
 void StreamTransport::on_eof() {
-  eof_seen_ = true;
-  update_reading();
   auto protocol = protocol_;
   // Fault: empty-data-received
   if (faults_.empty_data_received && data_protocol_ != nullptr) {
-    if (!call_protocol("data_received", [&] { data_protocol_->data_received({}); })) return;
+    if (!call("data_received", [&] { data_protocol_->data_received({}); })) return;
   }
   bool keep_open = false;
-  if (!call_protocol("eof_received", [&] { keep_open = protocol->eof_received(); })) return;
+  if (!call("eof_received", [&] { keep_open = protocol->eof_received(); })) return;
   // Fault: eof-twice
-  if (faults_.eof_twice && !call_protocol("eof_received", [&] { keep_open = protocol->eof_received(); })) return;
+  if (faults_.eof_twice && !call("eof_received", [&] { keep_open = protocol->eof_received(); })) return;
   // Fault: data-after-eof
   if (faults_.data_after_eof) deliver_held_byte();
   // Fault: eof-false-stays-open
@@ -312,7 +174,8 @@ void StreamTransport::write(std::string_view data) {
   check_writable();
   if (data.empty()) return;
   const std::string_view pieces[] = {data};
-  send_or_queue(pieces);
+  // Fault: writev-reorder (newest chunk first)
+  write_pieces(pieces, faults_.writev_reorder);
 }
 
 void StreamTransport::writelines(std::span<const std::string_view> list_of_data) {
@@ -320,65 +183,11 @@ void StreamTransport::writelines(std::span<const std::string_view> list_of_data)
   if (faults_.writelines_drops_last && !list_of_data.empty())
     list_of_data = list_of_data.first(list_of_data.size() - 1);
   check_writable();
-  send_or_queue(list_of_data);
+  // Fault: writev-reorder (newest chunk first)
+  write_pieces(list_of_data, faults_.writev_reorder);
 }
 
-void StreamTransport::send_or_queue(std::span<const std::string_view> pieces) {
-  if (phase_ != Phase::Open) return;  // after close()/abort(): dropped silently
-  std::size_t index = 0;
-  std::size_t offset = 0;
-  if (queue_.empty() && !send_now(pieces, index, offset)) return;
-  std::size_t before = queue_.size();
-  for (; index < pieces.size(); ++index, offset = 0) {
-    // Fault: writev-reorder (newest chunk first)
-    if (faults_.writev_reorder) {
-      queue_.prepend_unsent(pieces[index].substr(offset));
-    } else {
-      queue_.append(pieces[index].substr(offset));
-    }
-  }
-  if (queue_.size() == before) return;
-  loop_->set_writing(fd_, true);
-  maybe_pause();
-}
-
-bool StreamTransport::send_now(std::span<const std::string_view> pieces, std::size_t& index, std::size_t& offset) {
-  while (index < pieces.size()) {
-    iovec iov[kMaxIov];
-    std::size_t count = 0;
-    std::size_t batch = 0;
-    for (std::size_t i = index; i < pieces.size() && count < kMaxIov; ++i) {
-      std::string_view piece = pieces[i].substr(i == index ? offset : 0);
-      if (piece.empty()) continue;
-      iov[count++] = iovec{const_cast<char*>(piece.data()), piece.size()};
-      batch += piece.size();
-    }
-    if (count == 0) {
-      index = pieces.size();
-      return true;
-    }
-    long sent = send_iov(iov, count);
-    if (sent < 0) {
-      if (would_block(errno)) return true;
-      lose(Error::from_errno(errno));
-      return false;
-    }
-    for (auto left = static_cast<std::size_t>(sent); left > 0;) {
-      std::size_t rest = pieces[index].size() - offset;
-      if (left < rest) {
-        offset += left;
-        break;
-      }
-      left -= rest;
-      ++index;
-      offset = 0;
-    }
-    if (static_cast<std::size_t>(sent) < batch) return true;
-  }
-  return true;
-}
-
-long StreamTransport::send_iov(const iovec* iov, std::size_t count) {
+ssize_t StreamTransport::write_gather(const iovec* iov, std::size_t count) {
   msghdr message{};
   message.msg_iov = const_cast<iovec*>(iov);
   message.msg_iovlen = count;
@@ -388,22 +197,7 @@ long StreamTransport::send_iov(const iovec* iov, std::size_t count) {
   }
 }
 
-void StreamTransport::on_writable() { flush(); }
-
-void StreamTransport::flush() {
-  if (phase_ != Phase::Open && phase_ != Phase::Closing) return;
-  if (queue_.empty()) return loop_->set_writing(fd_, false);
-  iovec iov[kMaxIov];
-  long sent = send_iov(iov, queue_.gather(iov, kMaxIov));
-  if (sent < 0) {
-    if (!would_block(errno)) lose(Error::from_errno(errno));
-    return;
-  }
-  queue_.consume(static_cast<std::size_t>(sent));
-  maybe_resume();  // the protocol may write more from resume_writing
-  if (phase_ != Phase::Open && phase_ != Phase::Closing) return;
-  if (!queue_.empty()) return;
-  loop_->set_writing(fd_, false);
+void StreamTransport::on_drained() {
   if (phase_ == Phase::Closing) {
     lose(close_error_);
   } else if (eof_requested_) {
@@ -427,26 +221,6 @@ void StreamTransport::shutdown_write() {
   eof_sent_ = true;
   // A failure means the peer is gone; the next read or write reports that.
   ::shutdown(fd_, SHUT_WR);
-}
-
-void StreamTransport::set_write_buffer_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low) {
-  flow_.set_limits(high, low);
-  maybe_pause();
-  maybe_resume();
-}
-
-void StreamTransport::maybe_pause() {
-  if (!made_ || phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  if (!flow_.should_pause(queue_.size())) return;
-  auto protocol = protocol_;
-  call_protocol("pause_writing", [&] { protocol->pause_writing(); });
-}
-
-void StreamTransport::maybe_resume() {
-  if (!made_ || phase_ == Phase::LostPending || phase_ == Phase::Lost) return;
-  if (!flow_.should_resume(queue_.size())) return;
-  auto protocol = protocol_;
-  call_protocol("resume_writing", [&] { protocol->resume_writing(); });
 }
 
 // ---- starting a connection ----

@@ -14,13 +14,12 @@
 namespace loopspec::reference::testing {
 namespace {
 
-class RecordingDatagramProtocol : public DatagramProtocol {
+class RecordingDatagramProtocol : public DatagramProtocol, public EventLog {
  public:
-  explicit RecordingDatagramProtocol(LoopRunner& runner) : runner_(runner) {}
+  using EventLog::EventLog;
   std::shared_ptr<DatagramSocketTransport> transport;
   std::vector<std::pair<std::string, Address>> datagrams;
   std::vector<Error> errors;
-  std::vector<std::string> events;
   std::vector<std::size_t> sizes_at_pause, sizes_at_resume;
   MaybeError lost_error;
   int lost = 0;
@@ -50,79 +49,49 @@ class RecordingDatagramProtocol : public DatagramProtocol {
     lost_error = exc;
     note("lost");
   }
-
- private:
-  void note(std::string event) {
-    events.push_back(std::move(event));
-    runner_.notify();
-  }
-  LoopRunner& runner_;
 };
 
 // A plain datagram socket watched by the loop under test; it reads only while reading is on.
-class RawDatagram final : public FdWatcher {
+class RawDatagram final : public WatchedFd {
  public:
+  using WatchedFd::WatchedFd;
+
   std::vector<std::pair<std::string, std::string>> received;  // data, sender (as text)
-  int fd = -1;
 
   static std::shared_ptr<RawDatagram> bind(EpollLoop& loop, LoopRunner& runner, const SocketAddress& address) {
-    auto raw = std::make_shared<RawDatagram>(loop, runner);
-    raw->fd = ::socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (raw->fd < 0 || ::bind(raw->fd, address.get(), address.length) < 0) throw std::runtime_error("bind");
-    loop.watch_fd(raw->fd, raw);
-    loop.set_reading(raw->fd, true);
-    return raw;
+    int fd = ::socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    auto raw = std::make_shared<RawDatagram>(loop, runner, fd);
+    if (::bind(fd, address.get(), address.length) < 0) throw std::runtime_error("bind");
+    return watch(raw);
   }
-  RawDatagram(EpollLoop& loop, LoopRunner& runner) : loop_(&loop), runner_(runner) {}
-  ~RawDatagram() override { close(); }
 
-  Address address() const { return *local_address(fd); }
+  Address address() const { return *local_address(fd_); }
   void send_to(std::string_view data, const Address& to) {
     SocketAddress target = connect_candidates(to).front();
-    ASSERT_EQ(::sendto(fd, data.data(), data.size(), 0, target.get(), target.length), static_cast<ssize_t>(data.size()));
-  }
-  void set_reading(bool on) { loop_->set_reading(fd, on); }
-  void close() {
-    if (fd < 0) return;
-    if (loop_ != nullptr) loop_->unwatch_fd(fd);
-    ::close(fd);
-    fd = -1;
+    ASSERT_EQ(::sendto(fd_, data.data(), data.size(), 0, target.get(), target.length), static_cast<ssize_t>(data.size()));
   }
 
   void on_readable() override {
     char buffer[70000];
     sockaddr_storage from{};
     socklen_t length = sizeof from;
-    ssize_t n = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &length);
+    ssize_t n = ::recvfrom(fd_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &length);
     if (n >= 0) received.emplace_back(std::string(buffer, static_cast<std::size_t>(n)), to_string(to_address(reinterpret_cast<sockaddr*>(&from), length)));
     runner_.notify();
   }
-  void on_writable() override {}
-  void on_loop_destroyed() override {
-    loop_ = nullptr;
-    close();
-  }
-
- private:
-  EpollLoop* loop_;
-  LoopRunner& runner_;
 };
 
-struct DatagramRig {
-  explicit DatagramRig(Faults faults = {}) : loop(faults) {}
-  EpollLoop loop;
-  LoopRunner runner{loop};
-
-  bool run_until(const std::function<bool()>& cond) { return runner.run_until(cond); }
+struct DatagramRig : LoopRig {
+  using LoopRig::LoopRig;
 
   Outcome<DatagramTransport> open(std::shared_ptr<DatagramProtocol> protocol, DatagramOptions options) {
-    std::optional<Outcome<DatagramTransport>> outcome;
-    loop.create_datagram_endpoint([protocol] { return protocol; }, std::move(options), [&](Outcome<DatagramTransport> o) {
-      outcome = std::move(o);
-      runner.notify();
-    });
-    if (!run_until([&] { return outcome.has_value(); })) throw std::runtime_error("create_datagram_endpoint hung");
-    return *outcome;
+    return await_outcome<DatagramTransport>(
+        runner,
+        [&](Completion<DatagramTransport> done) {
+          loop.create_datagram_endpoint([protocol] { return protocol; }, std::move(options), std::move(done));
+        },
+        "create_datagram_endpoint");
   }
 };
 

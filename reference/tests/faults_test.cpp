@@ -291,12 +291,12 @@ TEST(FaultSwitch, EveryCatalogueEntrySwitchesOnExactlyItsOwnFlag) {
     seen.push_back(faults);
     EXPECT_FALSE(fault.description.empty()) << fault.name;
   }
-  EXPECT_EQ(fault_catalogue().size(), 38u);
+  EXPECT_EQ(fault_catalogue().size(), 44u);
 }
 
 TEST(FaultSwitch, EveryFaultBreaksAFixedRule) {
   // Machinery: the rule each fault targets is one of the ids fixed for the catalogue, or a rule of the
-  // datagram, pipe and subprocess transports; each such rule is targeted by exactly the faults listed.
+  // datagram, pipe, subprocess and TLS transports; each such rule is targeted by exactly the faults listed.
   const std::set<std::string> targets = {
       "flow.pause.strictly-over-high",
       "flow.pause.when-over-high",
@@ -338,6 +338,12 @@ TEST(FaultSwitch, EveryFaultBreaksAFixedRule) {
       "subprocess.pipe-data.fd",
       "subprocess.terminate.sigterm",
       "subprocess.close.kills",
+      // TLS.
+      "proto.eof.true-closes-without-half-close",
+      "proto.setup.no-lost-without-made",
+      "transport.extra-info.ssl-cipher-triple",
+      "write.eof.can-write-eof-consistent",
+      "loop.tls.verifies-certificate",
   };
   std::set<std::string> broken;
   for (const auto& fault : fault_catalogue()) {
@@ -370,7 +376,8 @@ TEST(ReferenceBackend, RegistersWithItsCapabilitiesAndFaults) {
   EXPECT_EQ(info.name, "reference");
   EXPECT_EQ(info.implementation, "loopspec reference epoll loop");
   EXPECT_FALSE(info.version.empty());
-  EXPECT_EQ(info.capabilities, (std::set<std::string>{"tcp", "unix", "buffered", "udp", "pipes", "subprocess"}));
+  EXPECT_EQ(info.capabilities,
+            (std::set<std::string>{"tcp", "unix", "buffered", "udp", "pipes", "subprocess", "tls"}));
   EXPECT_EQ(info.faults.size(), fault_catalogue().size());
   EXPECT_THROW(registry.create("reference", BackendOptions{"no-such-fault"}), std::invalid_argument);
 }

@@ -201,27 +201,84 @@ class RecordingBufferedProtocol : public BufferedProtocol {
   std::vector<char> buffer_;
 };
 
-// The other end of a connection, driven by the test and watched by the loop.
-class RawEnd final : public FdWatcher {
+// The callbacks a recording protocol saw, in order ("made", "lost", ...);
+// each one wakes the runner, so tests can wait on them.
+class EventLog {
  public:
-  RawEnd(EpollLoop& loop, LoopRunner& runner, int fd) : loop_(&loop), runner_(runner), fd_(fd) {
+  explicit EventLog(LoopRunner& runner) : runner_(runner) {}
+
+  std::vector<std::string> events;
+
+  void note(std::string event) {
+    events.push_back(std::move(event));
+    wake();
+  }
+  // For callbacks that are not logged (data, for instance).
+  void wake() { runner_.notify(); }
+
+ private:
+  LoopRunner& runner_;
+};
+
+// A descriptor of the test's own (a peer end, a raw socket), watched by the
+// loop under test: it is closed by close(), on destruction, or when the loop
+// goes first, and stops being watched before it is closed. Events wake the
+// runner through the derived class.
+class WatchedFd : public FdWatcher {
+ public:
+  WatchedFd(EpollLoop& loop, LoopRunner& runner, int fd) : loop_(&loop), runner_(runner), fd_(fd) {}
+  ~WatchedFd() override { close(); }
+
+  // Watches `watched` with reading on.
+  template <class T>
+  static std::shared_ptr<T> watch(std::shared_ptr<T> watched) {
+    watched->loop_->watch_fd(watched->fd_, watched);
+    watched->set_reading(true);
+    return watched;
+  }
+
+  int fd() const { return fd_; }
+  void set_reading(bool on) {
+    if (loop_ != nullptr && fd_ >= 0) loop_->set_reading(fd_, on);
+  }
+  void close() {
+    if (fd_ < 0) return;
+    if (loop_ != nullptr) loop_->unwatch_fd(fd_);
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+  void on_writable() override {}
+  void on_loop_destroyed() override {
+    loop_ = nullptr;
+    close();
+  }
+
+ protected:
+  void set_writing(bool on) {
+    if (loop_ != nullptr && fd_ >= 0) loop_->set_writing(fd_, on);
+  }
+
+  EpollLoop* loop_;
+  LoopRunner& runner_;
+  int fd_;
+};
+
+// The other end of a connection, driven by the test and watched by the loop.
+class RawEnd final : public WatchedFd {
+ public:
+  RawEnd(EpollLoop& loop, LoopRunner& runner, int fd) : WatchedFd(loop, runner, fd) {
     int flags = ::fcntl(fd_, F_GETFL);
     ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
   }
-  ~RawEnd() override { close(); }
 
   static std::shared_ptr<RawEnd> adopt(EpollLoop& loop, LoopRunner& runner, int fd) {
-    auto end = std::make_shared<RawEnd>(loop, runner, fd);
-    loop.watch_fd(fd, end);
-    loop.set_reading(fd, true);
-    return end;
+    return watch(std::make_shared<RawEnd>(loop, runner, fd));
   }
 
   std::string received;
   bool eof = false;
   int error = 0;
-
-  int fd() const { return fd_; }
 
   void send(std::string_view data) {
     pending_.append(data);
@@ -236,12 +293,6 @@ class RawEnd final : public FdWatcher {
     int queued = 0;
     if (fd_ >= 0) ::ioctl(fd_, FIONREAD, &queued);
     return received.size() + static_cast<std::size_t>(queued);
-  }
-  void close() {
-    if (fd_ < 0) return;
-    if (loop_ != nullptr) loop_->unwatch_fd(fd_);
-    ::close(fd_);
-    fd_ = -1;
   }
   // TCP: RST instead of FIN.
   void reset() {
@@ -268,27 +319,17 @@ class RawEnd final : public FdWatcher {
     flush();
     runner_.notify();
   }
-  void on_loop_destroyed() override {
-    loop_ = nullptr;
-    close();
-  }
 
  private:
-  void set_reading(bool on) {
-    if (loop_ != nullptr && fd_ >= 0) loop_->set_reading(fd_, on);
-  }
   void flush() {
     while (!pending_.empty()) {
       ssize_t n = ::send(fd_, pending_.data(), pending_.size(), MSG_NOSIGNAL);
       if (n <= 0) break;
       pending_.erase(0, static_cast<std::size_t>(n));
     }
-    if (loop_ != nullptr && fd_ >= 0) loop_->set_writing(fd_, !pending_.empty());
+    set_writing(!pending_.empty());
   }
 
-  EpollLoop* loop_;
-  LoopRunner& runner_;
-  int fd_;
   std::string pending_;
 };
 
@@ -329,17 +370,36 @@ inline std::string pattern(std::size_t size, std::size_t seed = 0) {
   return out;
 }
 
-// A loop, its runner and one connection to a RawEnd.
-struct Rig {
-  explicit Rig(Faults faults = {}) : loop(faults) {}
+// Runs start(done) and the loop until `done` was called; throws naming
+// `what` when it never is.
+template <class T>
+Outcome<T> await_outcome(LoopRunner& runner, const std::function<void(Completion<T>)>& start, const std::string& what) {
+  std::optional<Outcome<T>> outcome;
+  start([&](Outcome<T> o) {
+    outcome = std::move(o);
+    runner.notify();
+  });
+  if (!runner.run_until([&] { return outcome.has_value(); })) throw std::runtime_error(what + " hung");
+  return std::move(*outcome);
+}
+
+// A loop (with the given faults) and its runner.
+struct LoopRig {
+  explicit LoopRig(Faults faults = {}) : loop(faults) {}
 
   EpollLoop loop;
   LoopRunner runner{loop};
-  std::shared_ptr<RawEnd> raw;
 
   bool run_until(const std::function<bool()>& cond, double timeout_seconds = 10.0) {
     return runner.run_until(cond, timeout_seconds);
   }
+};
+
+// A loop, its runner and one connection to a RawEnd.
+struct Rig : LoopRig {
+  explicit Rig(Faults faults = {}) : LoopRig(faults) {}
+
+  std::shared_ptr<RawEnd> raw;
 
   // A Unix socketpair: one end adopted through connect_accepted_socket, the other the RawEnd.
   std::shared_ptr<Transport> connect_pair(std::shared_ptr<StreamProtocol> protocol) {
@@ -374,8 +434,9 @@ struct Rig {
     return transport;
   }
 
-  // Writes until the transport has to queue (the peer must not be reading).
-  std::size_t fill_until_queued(Transport& transport, std::size_t chunk = 16 * 1024) {
+  // Writes pattern(chunk) until the transport has to queue (the peer must
+  // not be reading); returns the bytes written.
+  std::size_t fill_until_queued(WriteTransport& transport, std::size_t chunk = 16 * 1024) {
     std::string data = pattern(chunk);
     std::size_t total = 0;
     for (int i = 0; i < 100000 && transport.get_write_buffer_size() == 0; ++i) {
@@ -388,14 +449,9 @@ struct Rig {
  private:
   std::shared_ptr<Transport> finish(const std::shared_ptr<StreamProtocol>& protocol,
                                     const std::function<void(Completion<Transport>)>& start) {
-    std::optional<Outcome<Transport>> outcome;
-    start([&](Outcome<Transport> o) {
-      outcome = std::move(o);
-      runner.notify();
-    });
-    if (!runner.run_until([&] { return outcome.has_value(); })) throw std::runtime_error("connection setup hung");
-    if (!outcome->ok()) throw std::runtime_error("connection setup failed: " + outcome->error->to_string());
-    return outcome->value;
+    auto outcome = await_outcome<Transport>(runner, start, "connection setup");
+    if (!outcome.ok()) throw std::runtime_error("connection setup failed: " + outcome.error->to_string());
+    return outcome.value;
   }
 };
 

@@ -40,16 +40,13 @@ struct Pipe {
 };
 
 // The read end of a pipe, watched by the loop under test, read with read().
-class PipeReader final : public FdWatcher {
+class PipeReader final : public WatchedFd {
  public:
+  using WatchedFd::WatchedFd;
+
   static std::shared_ptr<PipeReader> adopt(EpollLoop& loop, LoopRunner& runner, int fd) {
-    auto reader = std::make_shared<PipeReader>(loop, runner, fd);
-    loop.watch_fd(fd, reader);
-    loop.set_reading(fd, true);
-    return reader;
+    return watch(std::make_shared<PipeReader>(loop, runner, fd));
   }
-  PipeReader(EpollLoop& loop, LoopRunner& runner, int fd) : loop_(&loop), runner_(runner), fd_(fd) {}
-  ~PipeReader() override { close(); }
 
   std::string received;
   bool eof = false;
@@ -64,38 +61,20 @@ class PipeReader final : public FdWatcher {
     }
     runner_.notify();
   }
-  void on_writable() override {}
-  void on_loop_destroyed() override {
-    loop_ = nullptr;
-    close();
-  }
-
- private:
-  void close() {
-    if (fd_ < 0) return;
-    if (loop_ != nullptr) loop_->unwatch_fd(fd_);
-    ::close(fd_);
-    fd_ = -1;
-  }
-  EpollLoop* loop_;
-  LoopRunner& runner_;
-  int fd_;
 };
 
 template <class T>
 Outcome<T> connect(Rig& rig, std::shared_ptr<StreamProtocol> protocol, int fd) {
-  std::optional<Outcome<T>> outcome;
-  auto done = [&](Outcome<T> o) {
-    outcome = std::move(o);
-    rig.runner.notify();
-  };
-  if constexpr (std::is_same_v<T, ReadTransport>) {
-    rig.loop.connect_read_pipe([protocol] { return protocol; }, fd, done);
-  } else {
-    rig.loop.connect_write_pipe([protocol] { return protocol; }, fd, done);
-  }
-  if (!rig.run_until([&] { return outcome.has_value(); })) throw std::runtime_error("pipe setup hung");
-  return *outcome;
+  return await_outcome<T>(
+      rig.runner,
+      [&](Completion<T> done) {
+        if constexpr (std::is_same_v<T, ReadTransport>) {
+          rig.loop.connect_read_pipe([protocol] { return protocol; }, fd, std::move(done));
+        } else {
+          rig.loop.connect_write_pipe([protocol] { return protocol; }, fd, std::move(done));
+        }
+      },
+      "pipe setup");
 }
 
 // Rule: proto.eof.read-pipe-return-value
@@ -164,9 +143,7 @@ TEST(WritePipe, ReaderGoneWithDataQueuedIsABrokenPipe) {
   Pipe pipe;
   auto protocol = std::make_shared<PipeProtocol>(&rig.runner);
   ASSERT_TRUE(connect<WriteTransport>(rig, protocol, pipe.write_end).ok());
-  auto& t = protocol->writer();
-  std::string chunk = pattern(64 * 1024);
-  while (t.get_write_buffer_size() == 0) t.write(chunk);
+  rig.fill_until_queued(protocol->writer(), 64 * 1024);
   ::close(pipe.read_end);
   ASSERT_TRUE(rig.run_until([&] { return protocol->lost_count == 1; }));
   ASSERT_TRUE(protocol->lost_error.has_value());
@@ -207,12 +184,9 @@ TEST(WritePipe, WriteEofWritesTheQueueThenClosesThePipe) {
   auto protocol = std::make_shared<PipeProtocol>(&rig.runner);
   ASSERT_TRUE(connect<WriteTransport>(rig, protocol, pipe.write_end).ok());
   auto& t = protocol->writer();
+  std::size_t total = rig.fill_until_queued(t, 64 * 1024);
   std::string written;
-  std::string chunk = pattern(64 * 1024, 3);
-  while (t.get_write_buffer_size() == 0) {
-    t.write(chunk);
-    written += chunk;
-  }
+  while (written.size() < total) written += pattern(64 * 1024);
   t.write_eof();
   EXPECT_TRUE(t.is_closing());
   auto raw = PipeReader::adopt(rig.loop, rig.runner, pipe.read_end);

@@ -228,16 +228,6 @@ TEST(CreateConnection, UnknownHostFailsWithGaierror) {
   EXPECT_EQ(attempt.factory_calls, 0);
 }
 
-TEST(CreateConnection, TlsIsNotImplemented) {
-  // Machinery: the reference declares no tls capability and says so.
-  Rig rig;
-  ConnectOptions options;
-  options.ssl = std::make_shared<TlsConfig>();
-  auto attempt = connect_to(rig, InetAddress{"127.0.0.1", 1}, options);
-  ASSERT_FALSE(attempt.outcome->ok());
-  EXPECT_EQ(attempt.outcome->error->type, "NotImplementedError");
-}
-
 TEST(CreateConnection, ThrowingFactoryFailsTheConnectionWithoutLeaking) {
   // Rule: proto.setup.no-lost-without-made
   Rig rig;

@@ -14,12 +14,11 @@
 namespace loopspec::reference::testing {
 namespace {
 
-class ChildProtocol : public SubprocessProtocol {
+class ChildProtocol : public SubprocessProtocol, public EventLog {
  public:
-  explicit ChildProtocol(LoopRunner& runner) : runner_(runner) {}
+  using EventLog::EventLog;
   std::shared_ptr<SubprocessTransport> transport;
   std::string output[3];
-  std::vector<std::string> events;
   int lost = 0;
 
   void connection_made(std::shared_ptr<BaseTransport> t) override {
@@ -28,7 +27,7 @@ class ChildProtocol : public SubprocessProtocol {
   }
   void pipe_data_received(int fd, std::string_view data) override {
     output[fd].append(data);
-    runner_.notify();
+    wake();
   }
   void pipe_connection_lost(int fd, const MaybeError&) override { note("pipe_lost:" + std::to_string(fd)); }
   void process_exited() override { note("exited"); }
@@ -36,30 +35,19 @@ class ChildProtocol : public SubprocessProtocol {
     ++lost;
     note("lost");
   }
-
- private:
-  void note(std::string event) {
-    events.push_back(std::move(event));
-    runner_.notify();
-  }
-  LoopRunner& runner_;
 };
 
-struct ChildRig {
-  EpollLoop loop;
-  LoopRunner runner{loop};
+struct ChildRig : LoopRig {
   std::shared_ptr<ChildProtocol> protocol = std::make_shared<ChildProtocol>(runner);
 
   Outcome<SubprocessTransport> run(std::vector<std::string> argv, SubprocessOptions options = {}) {
-    std::optional<Outcome<SubprocessTransport>> outcome;
-    loop.subprocess_exec([p = protocol] { return p; }, std::move(argv), options, [&](Outcome<SubprocessTransport> o) {
-      outcome = std::move(o);
-      runner.notify();
-    });
-    if (!runner.run_until([&] { return outcome.has_value(); })) throw std::runtime_error("subprocess_exec hung");
-    return *outcome;
+    return await_outcome<SubprocessTransport>(
+        runner,
+        [&](Completion<SubprocessTransport> done) {
+          loop.subprocess_exec([p = protocol] { return p; }, std::move(argv), options, std::move(done));
+        },
+        "subprocess_exec");
   }
-  bool run_until(const std::function<bool()>& cond) { return runner.run_until(cond); }
 };
 
 // The child was reaped: its pid is no child of this process any more.

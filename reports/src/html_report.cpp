@@ -9,6 +9,7 @@
 
 #include "loopspec/reports/assets.hpp"
 #include "loopspec/reports/text.hpp"
+#include "loopspec/reports/trace_view.hpp"
 
 namespace loopspec::reports {
 
@@ -332,12 +333,15 @@ class Page {
 
   void matrix() {
     out_ += "<section id=\"matrix\">\n<h2>Matrix</h2>\n";
+    // Each legend entry on one line: a sample and what it means stay together.
     out_ += "<p class=\"legend\">Rules in document order, grouped by section; one column per run. "
-            "<span class=\"vb v-fail u\">\u2717 FAIL</span><b class=\"tag u\">!</b> solid with <b>!</b>: unexpected "
-            "(not in the backend's expectations). <span class=\"vb v-fail k\">\u2717 FAIL</span><i class=\"tag k\">known</i> "
-            "dashed: a known deviation. " + std::string(has_baseline() ? "<span class=\"chg new-fail\">\u25BC new</span> "
-            "<span class=\"chg new-pass\">\u25B2 fixed</span> against the baseline. " : "") +
-            "&mdash; the run did not report the rule.</p>\n";
+            "<span class=\"item\"><span class=\"vb v-fail u\">\u2717 FAIL</span><b class=\"tag u\">!</b> solid with "
+            "<b>!</b>: unexpected (not in the backend's expectations).</span> <span class=\"item\"><span "
+            "class=\"vb v-fail k\">\u2717 FAIL</span><i class=\"tag k\">known</i> dashed: a known deviation.</span> " +
+            std::string(has_baseline() ? "<span class=\"item\"><span class=\"chg new-fail\">\u25BC new</span> "
+                                         "<span class=\"chg new-pass\">\u25B2 fixed</span> against the baseline.</span> "
+                                       : "") +
+            "<span class=\"item\">&mdash; the run did not report the rule.</span></p>\n";
     out_ += "<div id=\"matrix-filters\" class=\"filters\"></div>\n";
     // Not in a scrolling box: the sticky column headers stick to the page.
     out_ += "<table class=\"matrix\" id=\"matrix-table\">\n<thead><tr><th class=\"rule-col\">Rule</th>"
@@ -491,7 +495,7 @@ class Page {
     if (!shown) {
       out_ += "<p class=\"note\">No trace was kept for this scenario run.</p>\n";
     } else {
-      timeline(id, *shown);
+      timeline(id, *shown, whole_trace_file(run, s));
     }
     out_ += "</div>\n</details>\n";
   }
@@ -569,7 +573,15 @@ class Page {
     return it == row_index_.end() ? nullptr : &model_.rows()[it->second];
   }
 
-  void timeline(const std::string& id, const ShownTrace& shown) {
+  // The whole trace `loopspec run --traces` wrote beside the results file, or "".
+  static std::string whole_trace_file(const ReportRun& run, const ScenarioOutcome& s) {
+    if (run.trace_directory().empty()) return {};
+    std::filesystem::path file = run.trace_directory() / (s.key() + ".jsonl");
+    std::error_code ec;
+    return std::filesystem::is_regular_file(file, ec) ? file.string() : std::string();
+  }
+
+  void timeline(const std::string& id, const ShownTrace& shown, const std::string& whole_file) {
     const KeptTrace& trace = shown.trace;
     if (!trace.problem.empty()) {
       out_ += "<p class=\"warn\">The kept trace cannot be shown: " + message(trace.problem) + "</p>\n";
@@ -586,11 +598,18 @@ class Page {
     if (!trace.complete) out_ += ", incomplete: the scenario stopped early";
     out_ += "</span></h4>\n";
     if (before || after) {
-      out_ += fmt::format("<p class=\"note cut\">Shown: events {} to {} of {}{}. {} earlier and {} later events are "
-                          "left out{}; <code>loopspec run --traces</code> writes whole traces.</p>\n",
+      bool page_cut = w.end - w.begin < trace.events.size();
+      std::string why;
+      if (page_cut) why = fmt::format("the page shows {} rows of each timeline here", w.end - w.begin);
+      if (trace.omitted) {
+        why += fmt::format("{}results.json kept {} of the trace's events", why.empty() ? "" : "; ", trace.events.size());
+      }
+      out_ += fmt::format("<p class=\"note cut\">Shown: events {} to {} of {}{}; left out: {} earlier and {} later "
+                          "({}). ",
                           first_shown, trace.first_event + w.end - 1, total,
-                          focus ? ", around the violation" : ", the end of the trace", before, after,
-                          trace.omitted ? fmt::format(" (results.json itself kept {})", trace.events.size()) : "");
+                          focus ? ", around the violation" : ", the end of the trace", before, after, why);
+      out_ += whole_file.empty() ? "<code>loopspec run --traces</code> writes whole traces.</p>\n"
+                                 : "The whole trace: <code>" + esc(whole_file) + "</code>.</p>\n";
     }
     if (!focus) {
       out_ += "<p class=\"note\">The scenario's own checks name no single event; the violation is in its findings "
@@ -664,19 +683,33 @@ class Page {
               "backends, or several runs of one), or <code>--baseline OLD.json</code>.</p>\n</section>\n";
       return;
     }
-    out_ += "<p class=\"note\">Each run against the first run, and each run against its baseline: only the rules "
-            "whose verdicts differ, then the traces both runs kept of the same scenario run, aligned event by event "
-            "(a step differs when its connection, kind, name, returned value or exception class differ).</p>\n";
-    std::size_t alignments = 0;
-    for (const auto& d : diffs_) alignments += d.traces.size();
-    std::size_t per_alignment = alignments == 0 ? 0
-                                                : std::clamp(options_.alignment_rows_total / alignments,
-                                                             options_.alignment_rows_min, options_.alignment_rows_max);
-    for (std::size_t i = 0; i < diffs_.size(); ++i) diff(i, diffs_[i], per_alignment);
+    out_ += "<p class=\"note\">Each run against the first run, and each run against its baseline: the rules whose "
+            "verdicts differ, then every scenario run both traced, the two traces aligned step by step. A step differs "
+            "when its connection, kind, name, returned value or exception class differ (sizes, digests and transport "
+            "state may differ: chunking is the loop's to choose). Past the first divergence the traces are aligned "
+            "again, so an event only one loop has faces a gap.</p>\n";
+    // The row budget: two thirds for scenario runs not PASS in one of the
+    // two (what broke), the rest, and whatever they leave, for those that
+    // pass in both yet diverge.
+    std::size_t failing = 0, passing = 0;
+    for (const auto& d : diffs_) {
+      for (const auto& t : d.traces) {
+        if (t.divergence) ++(both_pass(t) ? passing : failing);
+      }
+    }
+    const std::size_t total = options_.alignment_rows_total;
+    std::size_t failing_rows = passing ? std::min(total * 2 / 3, failing * options_.alignment_rows_max) : total;
+    failing_budget_ = RowBudget::share(failing_rows, failing, options_);
+    passing_budget_ = RowBudget::share(total - failing_rows, passing, options_);
+    for (std::size_t i = 0; i < diffs_.size(); ++i) diff(i, diffs_[i]);
     out_ += "</section>\n";
   }
 
-  void diff(std::size_t index, const RunDiff& d, std::size_t max_rows) {
+  static bool both_pass(const TraceAlignment& t) {
+    return t.left_verdict == Verdict::Pass && t.right_verdict == Verdict::Pass;
+  }
+
+  void diff(std::size_t index, const RunDiff& d) {
     const std::string& a = d.left->label();
     const std::string& b = d.right->label();
     out_ += fmt::format("<article class=\"diff\" id=\"d-{}\">\n<h3>{} <span class=\"vs\">vs</span> {}{}</h3>\n", index,
@@ -684,7 +717,8 @@ class Page {
     if (d.rules.empty()) {
       out_ += "<p class=\"ok\">Every rule has the same verdict in both.</p>\n";
     } else {
-      out_ += fmt::format("<p>{} of {} rules differ.</p>\n", d.rules.size(), model_.rows().size());
+      out_ += fmt::format("<h4>Rules whose verdicts differ <span class=\"n\">{} of {}</span></h4>\n", d.rules.size(),
+                          model_.rows().size());
       out_ += "<table class=\"diffrules\">\n<thead><tr><th>Rule</th><th>" + esc(a) + "</th><th>" + esc(b) +
               "</th></tr></thead>\n<tbody>\n";
       for (const auto& r : d.rules) {
@@ -700,91 +734,120 @@ class Page {
       }
       out_ += "</tbody>\n</table>\n";
     }
-    if (d.traces.empty()) {
-      out_ += "<p class=\"note\">No scenario run that is not PASS in one of the two runs has a trace in both: "
-              "results.json keeps the traces of runs that are not PASS; <code>loopspec run --traces</code> writes "
-              "every trace beside it, and this report reads them from there.</p>\n";
-    } else {
-      std::size_t diverging = std::count_if(d.traces.begin(), d.traces.end(),
-                                            [](const TraceAlignment& t) { return t.divergence.has_value(); });
-      out_ += fmt::format("<h4>Traces in both <span class=\"muted\">{} scenario run{} not PASS in one of the two and "
-                          "traced in both; {} diverge</span></h4>\n",
-                          d.traces.size(), d.traces.size() == 1 ? "" : "s", diverging);
-      bool opened = false;
-      for (const auto& t : d.traces) {
-        bool open = !opened && t.divergence;
-        opened = opened || open;
-        alignment(a, b, t, max_rows, open);
+
+    std::vector<const TraceAlignment*> failing, passing, same, unreadable;
+    for (const auto& t : d.traces) {
+      if (!t.problem.empty()) unreadable.push_back(&t);
+      else if (!t.divergence) same.push_back(&t);
+      else if (both_pass(t)) passing.push_back(&t);
+      else failing.push_back(&t);
+    }
+    out_ += fmt::format("<h4>Traces <span class=\"n\">{} scenario run{} traced in both: {} diverge, {} of them PASS in "
+                        "both; {} take the same steps</span></h4>\n",
+                        d.traces.size(), d.traces.size() == 1 ? "" : "s", failing.size() + passing.size(), passing.size(),
+                        same.size());
+    if (d.untraced) {
+      out_ += fmt::format("<p class=\"note\">{} scenario run{} of both runs {} no trace in one of them: results.json keeps "
+                          "the traces of runs that are not PASS only; <code>loopspec run --traces</code> writes every "
+                          "trace beside it (<code>traces/</code>), and this report reads them from there.</p>\n",
+                          d.untraced, d.untraced == 1 ? "" : "s", d.untraced == 1 ? "has" : "have");
+    }
+    std::string prefix = fmt::format("a{}-", index);
+    bool opened = false;
+    auto group = [&](const std::vector<const TraceAlignment*>& items, const std::string& heading) {
+      if (items.empty()) return;
+      out_ += fmt::format("<h5>{} <span class=\"n\">{}</span></h5>\n", heading, items.size());
+      for (const TraceAlignment* t : items) {
+        alignment(prefix, a, b, *t, !opened);
+        opened = true;
       }
+    };
+    group(failing, "Diverging, not PASS in one of the two");
+    group(passing, "Diverging, yet PASS in both: the loops behave differently within the contract");
+    if (!same.empty()) {
+      out_ += fmt::format("<details class=\"same-list\"><summary>{} scenario run{} take the same steps in both</summary>"
+                          "<p>",
+                          same.size(), same.size() == 1 ? "" : "s");
+      for (std::size_t i = 0; i < same.size(); ++i) {
+        out_ += (i ? " " : "") + std::string("<code>") + esc(same[i]->scenario) + "</code>";
+      }
+      out_ += "</p></details>\n";
+    }
+    for (const TraceAlignment* t : unreadable) {
+      out_ += "<p class=\"warn\"><code>" + esc(t->scenario) + "</code>: a trace cannot be read: " + message(t->problem) +
+              "</p>\n";
     }
     out_ += "</article>\n";
   }
 
-  static std::string side_cells(const Event* e, bool first_divergence) {
-    // Four cells, not one spanning four: the columns are styled by position.
-    if (!e) return "<td class=\"gap\" title=\"trace ended\">&mdash;</td><td class=\"gap\">(trace ended)</td>"
-                   "<td class=\"gap\"></td><td class=\"gap\"></td>";
-    return fmt::format("<td>{}</td><td><span class=\"kind\">{}</span> {}{}</td><td>{}</td>"
-                       "<td>{}</td>",
+  static std::string step_name(const std::optional<Event>& e) {
+    if (!e) return "<i>nothing</i>";
+    return "<code>" + std::string(to_string(e->kind)) + " " + esc(e->name) + "</code>";
+  }
+
+  void alignment(const std::string& prefix, const std::string& a, const std::string& b, const TraceAlignment& t, bool open) {
+    const AlignedRow* first = nullptr;
+    for (const auto& row : t.rows) {
+      if (row.step == *t.divergence) first = &row;
+    }
+    out_ += "<details class=\"align\" id=\"" + anchor_id(prefix, t.scenario) + "\"" + (open ? " open" : "") +
+            "><summary><code>" + esc(t.scenario) + "</code> " + badge(t.left_verdict) + " " + badge(t.right_verdict) +
+            fmt::format(" <span class=\"divmark\">first divergence at step {}</span>", *t.divergence);
+    if (first) {
+      out_ += "<span class=\"firstdiff\">" + esc(a) + ": " + step_name(first->left) + " &middot; " + esc(b) + ": " +
+              step_name(first->right) + "</span>";
+    }
+    out_ += "</summary>\n<div class=\"body\">\n";
+    std::size_t shown = (both_pass(t) ? passing_budget_ : failing_budget_).take(t.rows.size(), options_);
+    std::string origins;
+    if (t.left_origin != "results.json" || t.right_origin != "results.json") {
+      origins = " Traces from " + esc(t.left_origin) + " and " + esc(t.right_origin) + ".";
+    }
+    std::string start = t.start ? fmt::format(" Followed from event {}, where both kept traces begin.", t.start) : "";
+    out_ += fmt::format("<p class=\"note\">{} events against {}; the same steps up to step {}.{}{}</p>\n", t.left_events,
+                        t.right_events, *t.divergence, start, origins);
+    if (shown == 0) {
+      out_ += "<p class=\"note cut\">The aligned steps are left out: the page shares a budget of rows among all "
+              "alignments. Compare fewer runs at a time to see them.</p>\n";
+    } else {
+      aligned_rows(a, b, t, shown);
+      std::size_t rest = t.steps - (t.rows[shown - 1].step + 1);
+      if (rest > 0 || t.cut) {
+        out_ += fmt::format("<p class=\"note cut\">Shown: steps {} to {} of {}{}.</p>\n", t.rows.front().step,
+                            t.rows[shown - 1].step, t.steps,
+                            t.cut ? "; events past them were not aligned (an edit script looks at most a few hundred "
+                                    "events ahead)"
+                                  : "");
+      }
+    }
+    out_ += "</div>\n</details>\n";
+  }
+
+  static std::string side_cells(const std::optional<Event>& e, bool first_divergence) {
+    // Five cells, not one spanning five: the columns are styled by position.
+    if (!e) {
+      return "<td class=\"gap\"></td><td class=\"gap\"></td><td class=\"gap\">no counterpart</td><td class=\"gap\"></td>"
+             "<td class=\"gap\"></td>";
+    }
+    return fmt::format("<td>{}</td><td>{}</td><td><span class=\"kind\">{}</span> {}{}</td><td>{}</td><td>{}</td>", e->seq,
                        e->conn, to_string(e->kind), esc(e->name),
                        first_divergence ? " <b class=\"divmark\">\u25B6 first divergence</b>" : "",
                        esc(shorten(describe_arguments(*e, false), 160)), state_buffer(*e));
   }
 
-  void alignment(const std::string& a, const std::string& b, const TraceAlignment& t, std::size_t max_rows, bool open) {
-    if (!t.left.problem.empty() || !t.right.problem.empty()) {
-      out_ += "<p class=\"warn\"><code>" + esc(t.scenario) + "</code>: a trace cannot be read: " +
-              message(t.left.problem.empty() ? t.right.problem : t.left.problem) + "</p>\n";
-      return;
-    }
-    std::size_t begin = std::min(t.left.first_event, t.right.first_event);
-    std::size_t end = std::max(t.left.first_event + t.left.events.size(), t.right.first_event + t.right.events.size());
-    if (!t.divergence) {
-      out_ += fmt::format("<p class=\"align-same\"><code>{}</code> <span class=\"muted\">the same steps over the {} "
-                          "positions both traces hold</span></p>\n",
-                          esc(t.scenario), end - begin);
-      return;
-    }
-    out_ += std::string("<details class=\"align\"") + (open ? " open" : "") + "><summary><code>" + esc(t.scenario) +
-            "</code> " + fmt::format("<span class=\"divmark\">first divergence at event {}</span>", *t.divergence) +
-            "</summary>\n";
-    std::size_t focus = *t.divergence - begin;
-    Window w = window_around(end - begin, focus, max_rows);
-    if (w.begin > 0 || w.end < end - begin) {
-      out_ += fmt::format("<p class=\"note cut\">Shown: positions {} to {} of the {} the traces span.</p>\n",
-                          begin + w.begin, begin + w.end - 1, end - begin);
-    }
-    if (t.left_origin != "results.json" || t.right_origin != "results.json") {
-      out_ += "<p class=\"note\">Traces from " + esc(t.left_origin) + " and " + esc(t.right_origin) + ".</p>\n";
-    }
-    std::size_t visible_from = fold_point(w, focus, 6);
-    if (visible_from > w.begin) {
-      out_ += fmt::format("<details class=\"earlier\"><summary>{} earlier positions, the same steps in both</summary>\n",
-                          visible_from - w.begin);
-      aligned_rows(a, b, t, begin + w.begin, begin + visible_from);
-      out_ += "</details>\n";
-    }
-    aligned_rows(a, b, t, begin + visible_from, begin + w.end);
-    out_ += "</details>\n";
-  }
-
-  void aligned_rows(const std::string& a, const std::string& b, const TraceAlignment& t, std::size_t from, std::size_t to) {
+  void aligned_rows(const std::string& a, const std::string& b, const TraceAlignment& t, std::size_t count) {
     out_ += "<table class=\"aligned\"><colgroup><col class=\"t-seq\"><col class=\"t-conn\"><col class=\"a-ev\"><col>"
-            "<col class=\"t-buf\"><col class=\"t-conn\"><col class=\"a-ev\"><col><col class=\"t-buf\"></colgroup>\n"
-            "<thead><tr><th rowspan=\"2\">#</th><th colspan=\"4\">" + esc(a) + "</th><th colspan=\"4\">" + esc(b) +
-            "</th></tr>\n<tr><th>conn</th><th>event</th><th>arguments</th><th>buffer</th><th>conn</th><th>event</th>"
-            "<th>arguments</th><th>buffer</th></tr></thead>\n<tbody>\n";
-    auto at = [](const KeptTrace& k, std::size_t pos) -> const Event* {
-      if (pos < k.first_event || pos >= k.first_event + k.events.size()) return nullptr;
-      return &k.events[pos - k.first_event];
-    };
-    for (std::size_t pos = from; pos < to; ++pos) {
-      const Event* l = at(t.left, pos);
-      const Event* r = at(t.right, pos);
-      bool same = l && r && same_step(*l, *r);
-      bool first = t.divergence && *t.divergence == pos;
-      out_ += fmt::format("<tr class=\"{}{}\"{}><td>{}</td>{}{}</tr>\n", same ? "same" : "differs", first ? " div" : "",
-                          first ? " title=\"first divergence\"" : "", pos, side_cells(l, first), side_cells(r, false));
+            "<col class=\"t-buf\"><col class=\"t-seq\"><col class=\"t-conn\"><col class=\"a-ev\"><col><col class=\"t-buf\">"
+            "</colgroup>\n<thead><tr><th colspan=\"5\">" + esc(a) + "</th><th colspan=\"5\">" + esc(b) +
+            "</th></tr>\n<tr><th>#</th><th>conn</th><th>event</th><th>arguments</th><th>buffer</th><th>#</th><th>conn</th>"
+            "<th>event</th><th>arguments</th><th>buffer</th></tr></thead>\n<tbody>\n";
+    for (std::size_t i = 0; i < count; ++i) {
+      const AlignedRow& row = t.rows[i];
+      bool first = row.step == *t.divergence;
+      std::string cls = row.same ? "same" : row.left && row.right ? "differs" : "gap";
+      out_ += fmt::format("<tr class=\"{}{}\"{}>{}{}</tr>\n", cls, first ? " div" : "",
+                          first ? " title=\"first divergence\"" : "", side_cells(row.left, first),
+                          side_cells(row.right, first && !row.left));
     }
     out_ += "</tbody>\n</table>\n";
   }
@@ -871,21 +934,34 @@ class Page {
       for (const auto& run : model_.runs()) out_ += "<th>" + esc(run.label()) + "</th>";
       out_ += "</tr></thead>\n<tbody>\n";
       for (const auto& key : row.scenarios) {
-        out_ += "<tr><td><code>" + esc(key) + "</code></td>";
+        std::vector<std::string> cells;
+        std::optional<Verdict> shared;  // the verdict every run gave, when they agree and none failed
+        bool agree = true;
         for (std::size_t r = 0; r < run_count(); ++r) {
           const ReportRun& run = model_.runs()[r];
           const RuleOutcome* o = run.rule(row.id);
           const ScenarioOutcome* s = run.scenario(key);
           if (!o || !s) {
-            out_ += "<td class=\"muted\">&mdash;</td>";
+            cells.push_back("<td class=\"muted\">&mdash;</td>");
+            agree = false;
             continue;
           }
           CaseVerdict cv = case_verdict(*o, *s);
+          agree = agree && cv.expected && !is_failing(cv.verdict) && (!shared || *shared == cv.verdict);
+          shared = cv.verdict;
           std::string chip = fmt::format("<span class=\"dot {}{}\">{}</span> {}", css_class(cv.verdict),
                                          cv.expected ? "" : " u", icon(cv.verdict), to_string(cv.verdict));
           auto f = failure_ids_.find({r, key});
           if (f != failure_ids_.end() && is_failing(cv.verdict)) chip = "<a href=\"#" + f->second + "\">" + chip + "</a>";
-          out_ += "<td>" + chip + "</td>";
+          cells.push_back("<td>" + chip + "</td>");
+        }
+        out_ += "<tr><td><code>" + esc(key) + "</code></td>";
+        if (agree && shared && run_count() > 1) {
+          // One cell for the common case keeps long rule entries short.
+          out_ += fmt::format("<td colspan=\"{}\" class=\"all\"><span class=\"dot {}\">{}</span> {} in every run</td>",
+                              run_count(), css_class(*shared), icon(*shared), to_string(*shared));
+        } else {
+          for (const auto& cell : cells) out_ += cell;
         }
         out_ += "</tr>\n";
       }
@@ -945,6 +1021,24 @@ class Page {
   const std::vector<RunDiff>& diffs_;
   const HtmlOptions& options_;
   std::map<FailureKey, std::string> failure_ids_;
+  // Rows of aligned traces the page may still show, and how many one alignment may.
+  struct RowBudget {
+    std::size_t per = 0;
+    std::size_t left = 0;
+    static RowBudget share(std::size_t rows, std::size_t alignments, const HtmlOptions& o) {
+      if (alignments == 0) return {0, 0};
+      return {std::clamp(rows / alignments, o.alignment_rows_min, o.alignment_rows_max), rows};
+    }
+    // Rows for an alignment that has `available`: none when too few are left to be of use.
+    std::size_t take(std::size_t available, const HtmlOptions& o) {
+      std::size_t n = std::min({per, available, left});
+      if (n < std::min(o.alignment_rows_min, available)) return 0;
+      left -= n;
+      return n;
+    }
+  };
+  RowBudget failing_budget_;
+  RowBudget passing_budget_;
   mutable std::unordered_map<std::string, std::size_t> row_index_;
   std::string out_;
 };

@@ -21,6 +21,7 @@ struct TestCase {
   std::string type;     // the verdict
   std::string message;  // one line, for the attribute
   std::string body;     // everything, for the element text
+  std::string observed;  // a passing case's INFO or NON-STRICT finding, for the suite's <system-out>
 };
 
 struct Counts {
@@ -33,9 +34,6 @@ struct Counts {
     skipped += c.outcome == Outcome::Skipped;
     seconds += c.seconds;
   }
-  void add(const Counts& c) {
-    tests += c.tests, failures += c.failures, errors += c.errors, skipped += c.skipped, seconds += c.seconds;
-  }
   std::string attributes() const {
     return fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\"", tests, failures,
                        errors, skipped, seconds);
@@ -43,6 +41,12 @@ struct Counts {
 };
 
 std::string attr(std::string_view text) { return escape_markup(text); }
+
+// Names the schemas require to be non-empty (xs:token, minLength 1).
+std::string name_attr(std::string_view text, std::string_view fallback) {
+  bool blank = text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  return attr(blank ? fallback : text);
+}
 
 std::string one_line(std::string_view text) {
   std::string line = shorten(text, 1000);
@@ -68,6 +72,8 @@ TestCase make_case(const RuleOutcome& rule, const std::string& name, Verdict ver
     }
   } else if (verdict == Verdict::Unsupported || verdict == Verdict::Untested) {
     c.outcome = Outcome::Skipped;
+  } else if (verdict != Verdict::Pass) {
+    c.observed = text;
   }
   c.message = one_line(text);
   c.body = text;
@@ -92,8 +98,8 @@ std::vector<TestCase> cases_of(const ReportRun& run) {
 }
 
 void write_case(std::string& out, const TestCase& c) {
-  out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", attr(c.classname), attr(c.name),
-                     c.seconds);
+  out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", name_attr(c.classname, "(no rule id)"),
+                     name_attr(c.name, "(no scenario)"), c.seconds);
   switch (c.outcome) {
     case Outcome::Failure:
       out += fmt::format(">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n", attr(c.message),
@@ -107,55 +113,71 @@ void write_case(std::string& out, const TestCase& c) {
       out += fmt::format(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", attr(c.message));
       return;
     case Outcome::Passed:
-      if (c.type == "PASS") {
-        out += "/>\n";
-      } else {
-        out += fmt::format(">\n      <system-out>{}</system-out>\n    </testcase>\n", escape_markup(c.body));
-      }
+      // INFO and NON-STRICT findings go to the suite's <system-out>: the Ant
+      // schema allows nothing but the outcome inside a test case.
+      out += "/>\n";
       return;
   }
 }
 
-// JUnit's timestamp is an xs:dateTime without a zone: only a well-formed UTC time is passed on.
+// JUnit's timestamp is an xs:dateTime without a zone, and required: a start
+// time that is not a well-formed UTC time (a foreign results file) becomes
+// the epoch, and the suite's properties keep what the file said.
 std::string timestamp(const std::string& started) {
   static const std::regex kIso(R"(^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z?$)");
   std::smatch m;
-  if (!std::regex_match(started, m, kIso)) return {};
-  return " timestamp=\"" + m[1].str() + "\"";
+  if (!std::regex_match(started, m, kIso)) return "1970-01-01T00:00:00";
+  return m[1].str();
+}
+
+// The machine the run was on, when results.json says; else "localhost", as the schema asks.
+std::string hostname(const nlohmann::json& host) {
+  if (host.is_object()) {
+    auto it = host.find("hostname");
+    if (it != host.end() && it->is_string()) return it->get<std::string>();
+  }
+  return "localhost";
 }
 
 }  // namespace
 
 std::string render_junit(const ReportModel& model) {
-  std::string suites;
-  Counts all;
-  for (const auto& run : model.runs()) {
+  // <testsuites> carries no attributes: the Ant schema declares none. Each
+  // suite carries its own counts.
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  for (std::size_t index = 0; index < model.runs().size(); ++index) {
+    const ReportRun& run = model.runs()[index];
     const RunResults& r = run.results();
     std::vector<TestCase> cases = cases_of(run);
     Counts counts;
     for (const auto& c : cases) counts.add(c);
     // A scenario run covers several rules: the suite's time is the run's wall time, not the sum of its cases.
-    counts.seconds = r.duration_s;
-    all.add(counts);
-    suites += fmt::format("  <testsuite name=\"{}\" {}{}>\n    <properties>\n", attr(run.label()), counts.attributes(),
-                          timestamp(r.started));
+    counts.seconds = r.duration_s > 0 ? r.duration_s : 0;
+    out += fmt::format("  <testsuite name=\"{}\" package=\"loopspec\" id=\"{}\" hostname=\"{}\" timestamp=\"{}\" {}>\n"
+                       "    <properties>\n",
+                       name_attr(run.label(), "(unnamed backend)"), index, name_attr(hostname(r.host), "localhost"),
+                       timestamp(r.started), counts.attributes());
     auto property = [&](std::string_view name, std::string_view value) {
-      suites += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", name, attr(value));
+      out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", name, attr(value));
     };
     property("backend", r.backend.name);
     property("implementation", r.backend.implementation);
     property("version", r.backend.version);
     property("fault", r.backend.fault);
     property("profile", r.profile);
+    property("started", r.started);
     property("loopspec.version", r.loopspec_version);
     property("loopspec.revision", r.loopspec_revision);
     property("results", run.source());
-    suites += "    </properties>\n";
-    for (const auto& c : cases) write_case(suites, c);
-    suites += "  </testsuite>\n";
+    out += "    </properties>\n";
+    std::string observed;
+    for (const auto& c : cases) {
+      write_case(out, c);
+      if (!c.observed.empty()) observed += c.classname + " " + c.name + ": " + c.observed + "\n";
+    }
+    out += "    <system-out>" + escape_markup(observed) + "</system-out>\n    <system-err></system-err>\n  </testsuite>\n";
   }
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"loopspec\" " + all.attributes() + ">\n" +
-         suites + "</testsuites>\n";
+  return out + "</testsuites>\n";
 }
 
 }  // namespace loopspec::reports

@@ -78,7 +78,7 @@ CaseVerdict case_verdict(const RuleOutcome& rule, const ScenarioOutcome& scenari
     verdict = level ? verdict_for_held(*level) : Verdict::Pass;
   }
   bool finding = verdict != Verdict::Pass && verdict != Verdict::Unsupported && verdict != Verdict::Untested;
-  bool expected = !finding || (rule.expectation && rule.expectation->verdict == verdict) ||
+  bool expected = !finding || (rule.expectation && rule.expectation->accepts(verdict)) ||
                   (rule.expected && rule.verdict == verdict);
   return CaseVerdict{verdict, message, expected};
 }

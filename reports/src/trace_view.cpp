@@ -72,27 +72,6 @@ std::size_t fold_point(Window w, std::optional<std::size_t> focus, std::size_t c
   return w.end > w.begin + context ? w.end - context : w.begin;
 }
 
-bool same_step(const Event& a, const Event& b) {
-  auto error_type = [](const Event& e) { return e.error ? e.error->type : std::string(); };
-  return a.conn == b.conn && a.kind == b.kind && a.name == b.name && a.value == b.value &&
-         error_type(a) == error_type(b);
-}
-
-std::optional<std::size_t> first_divergence(const KeptTrace& a, const KeptTrace& b) {
-  std::size_t begin = std::max(a.first_event, b.first_event);
-  std::size_t a_end = a.first_event + a.events.size();
-  std::size_t b_end = b.first_event + b.events.size();
-  std::size_t end = std::min(a_end, b_end);
-  for (std::size_t pos = begin; pos < end; ++pos) {
-    if (!same_step(a.events[pos - a.first_event], b.events[pos - b.first_event])) return pos;
-  }
-  // One trace went on where the other ended (both kept their ends).
-  bool a_whole_end = a.omitted == 0 || a_end == a.total();
-  bool b_whole_end = b.omitted == 0 || b_end == b.total();
-  if (a_end != b_end && a_whole_end && b_whole_end && end >= begin) return end;
-  return std::nullopt;
-}
-
 std::string describe_arguments(const Event& e, bool with_digest) {
   std::string out;
   auto add = [&](const std::string& text) { out += (out.empty() ? "" : " ") + text; };

@@ -40,10 +40,11 @@ bool valid_utf8(const std::string& s) {
 }
 
 // Scans the page the way an HTML tokenizer finds tags and returns what is
-// wrong: a tag or attribute the renderer never writes, a second script.
+// wrong: a tag or attribute the renderer never writes, a second script, a
+// link out of the page (no src attribute is allowed at all).
 std::string markup_problems(const std::string& html) {
   static const std::set<std::string> kTags{
-      "html", "head", "meta", "title", "style", "body", "header", "div", "h1", "h2", "h3", "h4", "p", "nav", "a",
+      "html", "head", "meta", "title", "style", "body", "header", "div", "h1", "h2", "h3", "h4", "h5", "p", "nav", "a",
       "span", "main", "section", "article", "b", "i", "ul", "li", "details", "summary", "table", "thead", "tbody",
       "tr", "th", "td", "code", "pre", "blockquote", "footer", "script", "colgroup", "col"};
   static const std::set<std::string> kAttributes{"lang", "charset", "name", "content", "class", "id", "href",
@@ -80,6 +81,8 @@ std::string markup_problems(const std::string& html) {
       }
       if (j < html.size() && html[j] == '=') {
         if (html[j + 1] != '"') problems += "unquoted value of " + attribute + "\n";
+        // Links stay inside the page: nothing is fetched, nothing runs.
+        if (attribute == "href" && html[j + 2] != '#') problems += "a link out of the page: " + html.substr(a, 40) + "\n";
         j = html.find('"', j + 2) + 1;
       }
     }
@@ -116,6 +119,7 @@ TEST(Escaping, HostileStringsNeverBecomeHtml) {
   EXPECT_NE(markup_problems(html + "<img src=x onerror=alert(1)>"), "");
   EXPECT_NE(markup_problems(html + "<a href=\"#\" onclick=\"x\">"), "");
   EXPECT_NE(markup_problems(html + "<script>alert(1)</script>"), "");
+  EXPECT_NE(markup_problems(html + "<a href=\"https://example.org/\">"), "");
 }
 
 TEST(Escaping, HostileStringsKeepJunitAndMarkdownWellFormed) {
@@ -125,14 +129,15 @@ TEST(Escaping, HostileStringsKeepJunitAndMarkdownWellFormed) {
   std::string junit = read_file(dir / "junit.xml");
   EXPECT_TRUE(valid_utf8(junit));
   EXPECT_EQ(junit.find("<script"), std::string::npos);
-  std::string python = testing::find_program({"python3"});
-  if (python.empty()) GTEST_SKIP() << "python3 is not installed: the JUnit schema check needs it";
-  auto checked = testing::run_program({python, REPORTS_TEST_DIR "/check_junit.py", (dir / "junit.xml").string()});
-  EXPECT_EQ(checked.status, 0) << checked.output;
   std::string md = read_file(dir / "summary.md");
   EXPECT_TRUE(valid_utf8(md));
   EXPECT_EQ(md.find('<'), std::string::npos) << md;
   EXPECT_NE(md.find("&lt;script&gt;alert\\(1\\)&lt;/script&gt;"), std::string::npos) << md;
+  std::string python = testing::find_program({"python3"});
+  if (python.empty()) GTEST_SKIP() << "python3 is not installed: the JUnit schema check needs it";
+  auto checked = testing::run_program({python, REPORTS_TEST_DIR "/check_junit.py", (dir / "junit.xml").string()});
+  if (checked.status == 3) GTEST_SKIP() << checked.output;
+  EXPECT_EQ(checked.status, 0) << checked.output;
 }
 
 TEST(Escaping, TheCommandEscapesAHostileResultsFile) {

@@ -50,38 +50,80 @@ TEST(Junit, OutcomesFollowTheExitStatus) {
   std::string unsupported = testcase(xml, suite, "transport.hierarchy.datagram", "(no scenario)");
   EXPECT_NE(unsupported.find("<skipped message=\"UNSUPPORTED\"/>"), std::string::npos) << unsupported;
   std::string info = testcase(xml, suite, "write.limits.defaults", "stream.flow.exactly-high-then-over[tcp]");
-  EXPECT_NE(info.find("<system-out>INFO"), std::string::npos) << info;
+  EXPECT_NE(info.find("time=\"0.012\"/>"), std::string::npos) << info;  // passes; what was observed is in <system-out>
+  EXPECT_NE(xml.find("<system-out>write.limits.defaults stream.flow.exactly-high-then-over[tcp]: INFO"), std::string::npos);
   std::string pass = testcase(xml, "reference", "flow.pause.strictly-over-high", "stream.flow.exactly-high-then-over[tcp]");
   EXPECT_NE(pass.find("time=\"0.012\"/>"), std::string::npos) << pass;
-  EXPECT_NE(xml.find("<testsuites name=\"loopspec\" tests=\"12\" failures=\"1\" errors=\"1\" skipped=\"3\""), std::string::npos)
-      << xml.substr(0, 200);
+  EXPECT_NE(xml.find("<testsuite name=\"reference+fault pause-at-high\" package=\"loopspec\" id=\"1\" hostname=\"localhost\" "
+                     "timestamp=\"2026-11-21T20:00:00\" tests=\"6\" failures=\"1\" errors=\"1\" skipped=\"2\""),
+            std::string::npos)
+      << xml.substr(0, 600);
+}
+
+// check_junit.py: each file is valid under junit.xsd (the intersection of
+// the Ant and Jenkins JUnit schemas, checked by xmllint) and its counts add
+// up. Exit 3: it cannot check (no python3 or no xmllint).
+testing::Ran check_junit(const std::vector<fs::path>& files) {
+  std::string python = testing::find_program({"python3"});
+  if (python.empty()) return {3, "python3 is not installed"};
+  std::vector<std::string> args{python, REPORTS_TEST_DIR "/check_junit.py"};
+  for (const auto& f : files) args.push_back(f.string());
+  return testing::run_program(args);
 }
 
 TEST(Junit, PassesTheStrictSchemaCheckAndTheCheckCatchesBreakage) {
-  std::string python = testing::find_program({"python3"});
-  if (python.empty()) GTEST_SKIP() << "python3 is not installed: the JUnit schema check needs it";
   fs::path dir = testing::output_dir("junit");
-  auto check = [&](const std::string& name, const std::string& xml) {
-    std::ofstream(dir / name, std::ios::binary) << xml;
-    return testing::run_program({python, REPORTS_TEST_DIR "/check_junit.py", (dir / name).string()});
-  };
   std::string xml = junit_of_two_runs();
-  auto ok = check("junit.xml", xml);
-  EXPECT_EQ(ok.status, 0) << ok.output;
-
-  auto broken = [&](const std::string& from, const std::string& to) {
-    std::string copy = xml;
-    auto at = copy.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) copy.replace(at, from.size(), to);
-    return check("broken.xml", copy);
+  std::ofstream(dir / "junit.xml", std::ios::binary) << xml;
+  // Each broken copy, with what breaks it; checked in one call.
+  const std::vector<std::pair<std::string, std::string>> breakages{
+      // What the schema says.
+      {"<testsuites>", "<testsuites tests=\"12\">"},                      // Ant: no attributes on the root
+      {" hostname=\"localhost\"", ""},                                    // a required attribute missing
+      {"type=\"FAIL\"", "kind=\"FAIL\""},                                // an unknown attribute
+      {"<properties>", "<properties><bogus/>"},                            // an unknown element
+      {"time=\"0.012\"/>", "time=\"0.012\"><system-out/></testcase>"},   // Ant: only the outcome in a case
+      {"    <system-err></system-err>\n", ""},                             // Ant: <system-err> is required
+      {"time=\"0.012\"", "time=\"soon\""},                                // not a number
+      {"timestamp=\"2026-11-21T20:00:00\"", "timestamp=\"2026-11-21T20:00:00Z\""},  // a zone
+      // What only the check says.
+      {"failures=\"1\"", "failures=\"2\""},                               // counts do not add up
+      {"<failure message=\"FAIL: flow", "<failure x=\""},                   // a failure without a message
+      {"<skipped message=\"UNSUPPORTED\"/>", "<skipped message=\"<\"/>"},  // not well-formed
+      {"UNSUPPORTED", "\xFF"},                                             // not UTF-8
   };
-  EXPECT_EQ(broken("failures=\"1\"", "failures=\"2\"").status, 1);              // counts do not add up
-  EXPECT_EQ(broken("<skipped message=\"UNSUPPORTED\"/>", "<skipped message=\"<\"/>").status, 1);  // not well-formed
-  EXPECT_EQ(broken("type=\"FAIL\"", "kind=\"FAIL\"").status, 1);                // unknown attribute
-  EXPECT_EQ(broken("<properties>", "<properties><bogus/>").status, 1);          // unknown element
-  EXPECT_EQ(broken("time=\"0.012\"", "time=\"soon\"").status, 1);               // not a number
-  EXPECT_EQ(broken("UNSUPPORTED", "\xFF").status, 1);                           // not UTF-8
+  std::vector<fs::path> files{dir / "junit.xml"};
+  for (std::size_t i = 0; i < breakages.size(); ++i) {
+    std::string copy = xml;
+    auto at = copy.find(breakages[i].first);
+    ASSERT_NE(at, std::string::npos) << breakages[i].first;
+    copy.replace(at, breakages[i].first.size(), breakages[i].second);
+    files.push_back(dir / ("broken-" + std::to_string(i) + ".xml"));
+    std::ofstream(files.back(), std::ios::binary) << copy;
+  }
+  auto checked = check_junit(files);
+  if (checked.status == 3) GTEST_SKIP() << checked.output << " (scripts/install-deps.sh installs python3 and libxml2-utils)";
+  EXPECT_EQ(checked.status, 1) << checked.output;
+  EXPECT_NE(checked.output.find((dir / "junit.xml").string() + ": valid: 2 suites, 12 tests"), std::string::npos)
+      << checked.output;
+  for (std::size_t i = 0; i < breakages.size(); ++i) {
+    EXPECT_NE(checked.output.find(files[i + 1].string() + ": invalid JUnit XML"), std::string::npos)
+        << "not caught: " << breakages[i].first << " -> " << breakages[i].second << "\n" << checked.output;
+  }
+}
+
+TEST(Junit, AForeignStartTimeStillGivesAValidTimestamp) {
+  RunResults odd = testing::small_run("reference", true);
+  odd.started = "yesterday";
+  ReportModel model({{"odd.json", odd}}, &catalogue(), "");
+  std::string xml = render_junit(model);
+  EXPECT_NE(xml.find("timestamp=\"1970-01-01T00:00:00\""), std::string::npos);
+  EXPECT_NE(xml.find("<property name=\"started\" value=\"yesterday\"/>"), std::string::npos);
+  fs::path file = testing::output_dir("junit-odd") / "junit.xml";
+  std::ofstream(file, std::ios::binary) << xml;
+  auto checked = check_junit({file});
+  if (checked.status == 3) GTEST_SKIP() << checked.output;
+  EXPECT_EQ(checked.status, 0) << checked.output;
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include "loopspec/reports/run_diff.hpp"
 #include "report_fixture.hpp"
 
 namespace loopspec::reports {
@@ -109,21 +108,6 @@ TEST(ReportModel, CaseVerdictsComeFromTheScenariosChecks) {
   CaseVerdict error = case_verdict(*run.rule("proto.eof.at-most-once"), *eof);
   EXPECT_EQ(error.verdict, Verdict::Error);
   EXPECT_EQ(error.message, eof->error);
-}
-
-TEST(RunDiff, ComparesEveryRunWithTheFirstAndAlignsSharedTraces) {
-  RunResults a = testing::small_run("a", true);
-  RunResults b = testing::small_run("b", true);
-  b.scenarios[0].trace = testing::make_trace(60, 30, "b", b.scenarios[0].key());
-  b.rules[0].verdict = Verdict::Untested;
-  ReportModel model({{"a.json", a}, {"b.json", b}}, &catalogue(), "");
-  auto diffs = compare_runs(model);
-  ASSERT_EQ(diffs.size(), 1u);
-  ASSERT_EQ(diffs[0].rules.size(), 1u);
-  EXPECT_EQ(model.rows()[diffs[0].rules[0].row].id, a.rules[0].id);
-  ASSERT_EQ(diffs[0].traces.size(), 1u);
-  EXPECT_EQ(diffs[0].traces[0].divergence, std::optional<std::size_t>(30));
-  EXPECT_EQ(diffs[0].traces[0].left_origin, "results.json");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Reading kept traces back, windows around a violation, and aligning two
-// traces. Harness machinery test (report rendering; no contract rule).
+// Reading kept traces back, windows around a violation, describing events.
+// Harness machinery test (report rendering; no contract rule).
 #include "loopspec/reports/trace_view.hpp"
 
 #include <gtest/gtest.h>
@@ -45,21 +45,6 @@ TEST(TraceView, WindowsKeepTheFocusInView) {
   EXPECT_EQ(fold_point(Window{0, 100}, 50, 8), 42u);
   EXPECT_EQ(fold_point(Window{0, 100}, 5, 8), 0u);
   EXPECT_EQ(fold_point(Window{0, 100}, std::nullopt, 40), 60u);
-}
-
-TEST(TraceView, FirstDivergenceIsTheFirstDifferingStep) {
-  KeptTrace a = read_kept_trace(testing::make_trace(100, 40, "a", "s"), "a");
-  KeptTrace b = read_kept_trace(testing::make_trace(100, 60, "b", "s"), "b");
-  EXPECT_EQ(first_divergence(a, b), std::optional<std::size_t>(40));
-  EXPECT_EQ(first_divergence(a, a), std::nullopt);
-  KeptTrace shorter = read_kept_trace(testing::make_trace(100, 40, "a", "s"), "a");
-  shorter.events.resize(70);
-  EXPECT_EQ(first_divergence(shorter, a), std::optional<std::size_t>(70));
-  // Sizes and state may differ without a divergence.
-  KeptTrace sized = a;
-  sized.events[10].size = 12345;
-  sized.events[10].state->write_buffer_size = 1;
-  EXPECT_EQ(first_divergence(a, sized), std::nullopt);
 }
 
 TEST(TraceView, DescribesArgumentsAndState) {

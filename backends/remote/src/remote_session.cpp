@@ -134,6 +134,15 @@ std::shared_ptr<P> RemoteSession::protocol_as(const MessageView& event) {
   return typed;
 }
 
+namespace {
+// The child's descriptor a subprocess pipe event names: stdin, stdout or stderr.
+int child_fd(const MessageView& event) {
+  std::int64_t fd = event.integer("fd");
+  if (fd < 0 || fd > 2) event.fail("fd", "expected 0, 1 or 2 (a child's stdio), got " + std::to_string(fd));
+  return static_cast<int>(fd);
+}
+}  // namespace
+
 json RemoteSession::on_event(const std::string& name, const MessageView& event) {
   if (name == "callback") {
     on_callback(event);
@@ -184,11 +193,13 @@ json RemoteSession::on_event(const std::string& name, const MessageView& event) 
     if (!exc) event.fail("exc", "must not be null");
     protocol_as<DatagramProtocol>(event)->error_received(*exc);
   } else if (name == "pipe_data_received") {
+    int fd = child_fd(event);
     std::string data = event.blob("data");
-    protocol_as<SubprocessProtocol>(event)->pipe_data_received(static_cast<int>(event.integer("fd")), data);
+    protocol_as<SubprocessProtocol>(event)->pipe_data_received(fd, data);
   } else if (name == "pipe_connection_lost") {
+    int fd = child_fd(event);
     MaybeError exc = event.error("exc");
-    protocol_as<SubprocessProtocol>(event)->pipe_connection_lost(static_cast<int>(event.integer("fd")), exc);
+    protocol_as<SubprocessProtocol>(event)->pipe_connection_lost(fd, exc);
   } else if (name == "process_exited") {
     protocol_as<SubprocessProtocol>(event)->process_exited();
   } else {

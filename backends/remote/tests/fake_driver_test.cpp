@@ -28,8 +28,26 @@ def receive():
     if not line:
         sys.exit(0)
     return json.loads(line)
+def receive_return(event):
+    send(event)
+    answer = receive()
+    if "return" not in answer:
+        sys.exit("fake driver: expected a return, got %r" % (answer,))
+    return answer["return"]
+OPERATIONS = ("create_connection", "create_datagram_endpoint", "subprocess_exec")
+MADE = {
+    "datagram-bad-addr": lambda p, op: {"event": "datagram_received", "proto": p, "data": "aGk=", "addr": [7, 8]},
+    "error-received-null": lambda p, op: {"event": "error_received", "proto": p, "exc": None},
+    "pipe-fd-out-of-range": lambda p, op: {"event": "pipe_data_received", "proto": p, "fd": 7, "data": "aGk="},
+    "pipe-fd-not-integer": lambda p, op: {"event": "pipe_connection_lost", "proto": p, "fd": "one", "exc": None},
+    "exited-on-datagram": lambda p, op: {"event": "process_exited", "proto": p},
+    "exc-without-type": lambda p, op: {"event": "pipe_connection_lost", "proto": p, "fd": 1,
+                                       "exc": {"errno": 0, "message": "gone"}},
+    "done-wrong-kind": lambda p, op: {"event": "done", "op": op, "conn": 1},
+}
+made = []
 mode = sys.argv[1]
-hello = {"hello": 1, "implementation": "fake driver", "version": "0", "capabilities": ["tcp", "warp-drive"]}
+hello = {"hello": 2, "implementation": "fake driver", "version": "0", "capabilities": ["tcp", "tls", "warp-drive"]}
 sys.stderr.write("fake driver: mode %s\n" % mode)
 sys.stderr.flush()
 if mode == "garbage":
@@ -37,7 +55,7 @@ if mode == "garbage":
 elif mode == "fatal":
     send({"fatal": "no loop to be had"})
 elif mode == "version":
-    hello["hello"] = 2
+    hello["hello"] = 1
     send(hello)
 elif mode == "silent":
     pass
@@ -73,6 +91,20 @@ while True:
             os._exit(3)
     elif mode == "hang":
         pass  # never answers
+    elif mode in MADE:
+        # A well-formed setup (factory, connection_made as conn 1, done) for the first operation; the
+        # mode's malformed event inside the second one.
+        if command in OPERATIONS and not made:
+            proto = receive_return({"event": "factory", "factory": message["factory"]})["proto"]
+            receive_return({"event": "connection_made", "proto": proto, "conn": 1})
+            made.append(proto)
+            if "op" in message:
+                receive_return({"event": "done", "op": message["op"], "conn": 1})
+            send({"ok": None})
+        elif command in OPERATIONS:
+            send(MADE[mode](made[0], message.get("op")))
+        else:
+            send({"ok": None})
     elif mode == "well-behaved":
         send({"ok": 12.5 if command == "time" else None})
 )PY";
@@ -114,7 +146,7 @@ TEST_F(FakeDriver, FatalBeforeHelloIsQuoted) {
 }
 
 TEST_F(FakeDriver, WrongProtocolVersion) {
-  EXPECT_THAT(failure("version", time_call), HasSubstr("speaks protocol version 2"));
+  EXPECT_THAT(failure("version", time_call), HasSubstr("speaks protocol version 1, the harness 2"));
 }
 
 TEST_F(FakeDriver, OversizeLine) {
@@ -137,6 +169,69 @@ TEST_F(FakeDriver, StagedBytesThatNeverCame) {
 
 TEST_F(FakeDriver, MalformedStateBlock) {
   EXPECT_THAT(failure("bad-state", time_call), HasSubstr("field 'wbuf': expected an integer"));
+}
+
+// Malformed events of datagram endpoints and subprocesses, each inside the setup of a second endpoint
+// after a well-formed first one (see MADE in the fake driver).
+class Quiet : public DatagramProtocol {};
+class QuietChild : public SubprocessProtocol {};
+class QuietStream : public Protocol {};
+
+void open_two_endpoints(RemoteLoop& loop) {
+  DatagramOptions options;
+  options.local_addr = InetAddress{"127.0.0.1", 0};
+  for (int i = 0; i < 2; ++i) {
+    loop.create_datagram_endpoint([] { return std::make_shared<Quiet>(); }, options, [](Outcome<DatagramTransport>) {});
+  }
+}
+
+void start_two_children(RemoteLoop& loop) {
+  for (int i = 0; i < 2; ++i) {
+    loop.subprocess_exec([] { return std::make_shared<QuietChild>(); }, {"/bin/true"}, {},
+                         [](Outcome<SubprocessTransport>) {});
+  }
+}
+
+TEST_F(FakeDriver, DatagramEventWithABadAddressNamesTheField) {
+  EXPECT_THAT(failure("datagram-bad-addr", open_two_endpoints),
+              HasSubstr("event 'datagram_received': field 'addr': expected an address"));
+}
+
+TEST_F(FakeDriver, ErrorReceivedWithoutAnError) {
+  EXPECT_THAT(failure("error-received-null", open_two_endpoints),
+              HasSubstr("event 'error_received': field 'exc': must not be null"));
+}
+
+TEST_F(FakeDriver, PipeEventForAnFdThatIsNoStdio) {
+  EXPECT_THAT(failure("pipe-fd-out-of-range", start_two_children),
+              HasSubstr("event 'pipe_data_received': field 'fd': expected 0, 1 or 2 (a child's stdio), got 7"));
+}
+
+TEST_F(FakeDriver, PipeEventWithAnFdOfTheWrongType) {
+  EXPECT_THAT(failure("pipe-fd-not-integer", start_two_children),
+              HasSubstr("event 'pipe_connection_lost': field 'fd': expected an integer"));
+}
+
+TEST_F(FakeDriver, PipeEventWithAMalformedError) {
+  EXPECT_THAT(failure("exc-without-type", start_two_children),
+              HasSubstr("event 'pipe_connection_lost': field 'exc': field 'type'"));
+}
+
+TEST_F(FakeDriver, SubprocessCallbackOnADatagramProtocol) {
+  EXPECT_THAT(failure("exited-on-datagram", open_two_endpoints),
+              HasSubstr("event 'process_exited': field 'proto': protocol 1 is a DatagramProtocol, which has no such "
+                        "callback"));
+}
+
+TEST_F(FakeDriver, CompletionNamingAConnectionOfAnotherKind) {
+  std::string what = failure("done-wrong-kind", [](RemoteLoop& loop) {
+    loop.create_connection([] { return std::make_shared<QuietStream>(); }, InetAddress{"127.0.0.1", 9}, {},
+                           [](Outcome<Transport>) {});
+    DatagramOptions options;
+    options.local_addr = InetAddress{"127.0.0.1", 0};
+    loop.create_datagram_endpoint([] { return std::make_shared<Quiet>(); }, options, [](Outcome<DatagramTransport>) {});
+  });
+  EXPECT_THAT(what, HasSubstr("event 'done': field 'conn': names a connection of another kind"));
 }
 
 TEST_F(FakeDriver, ProtocolErrorReportedByTheDriver) {
@@ -196,7 +291,7 @@ TEST_F(FakeDriver, BackendKeepsOnlyCapabilitiesTheRemoteSideCarries) {
   options.name = "fake";
   options.command = command("well-behaved");
   RemoteBackend backend(options);
-  EXPECT_EQ(backend.info().capabilities, std::set<std::string>{"tcp"});  // "warp-drive" dropped
+  EXPECT_EQ(backend.info().capabilities, std::set<std::string>{"tcp"});  // "warp-drive" and (not yet) "tls" dropped
   EXPECT_EQ(backend.info().implementation, "fake driver");
   EXPECT_GT(backend.info().timeout_scale, 1.0);
 }

@@ -22,6 +22,16 @@
 // Data sent after shutdown_write, and any command after close/reset, is
 // discarded. A send error (the other side gone) discards the send queue.
 // Socket errors are observed even while not reading.
+//
+// TLS (the PeerTls overloads): the peer speaks TLS over its socket in the
+// given role. The handshake starts at once; data queued before it finishes
+// waits for it. Counts, digests and EOF are about the plaintext: bytes_sent
+// counts plaintext encrypted once the kernel took the previous record (so a
+// peer that is not read still builds back-pressure), eof_received is the
+// other side's close_notify or the socket's EOF. shutdown_write and close send
+// close_notify first (then shutdown(SHUT_WR) or close()); the peer answers
+// the other side's close_notify with its own once its send queue is empty,
+// as a TLS endpoint does; reset sends no close_notify.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +59,24 @@ struct PeerSnapshot {
   bool reading = true;
   std::uint64_t send_queue = 0;  // bytes queued but not yet accepted by the kernel
   std::optional<int> error;      // errno of the first socket error
+  // TLS only.
+  bool tls_handshake_done = false;
+  std::string tls_alpn;                  // the protocol ALPN selected ("" for none)
+  bool tls_close_notify_received = false;
+  std::optional<std::string> tls_error;  // the first TLS failure (handshake or later)
 };
+
+// The peer's side of a TLS connection.
+struct PeerTls {
+  bool server = false;            // this peer's role in the handshake
+  std::string cert_file;          // required for a server; a client certificate otherwise
+  std::string key_file;           // "" : the key is in cert_file
+  std::string ca_file;            // verify the other side against it; "" verifies nothing
+  std::string server_hostname;    // client: sent as SNI, and checked when ca_file is set
+  std::vector<std::string> alpn;  // offered (client) or chosen from, in preference order (server)
+};
+
+class PeerTlsEngine;
 
 class Peer {
  public:
@@ -57,10 +84,13 @@ class Peer {
   // here). Takes ownership of fd even when it throws std::runtime_error (fd is
   // not an open stream socket).
   static std::unique_ptr<Peer> adopt(int fd);
+  // The same, speaking TLS; also throws std::runtime_error for TLS settings OpenSSL refuses.
+  static std::unique_ptr<Peer> adopt(int fd, const PeerTls& tls);
   // Connects to address (numeric IPv4/IPv6 literal or Unix path) with a
   // non-blocking connect bounded by timeout; throws std::runtime_error naming
   // the address and the cause on failure.
   static std::unique_ptr<Peer> connect(const Address& address, Duration timeout);
+  static std::unique_ptr<Peer> connect(const Address& address, Duration timeout, const PeerTls& tls);
   ~Peer();
 
   // Each command returns at once; the peer thread executes them in order.
@@ -93,6 +123,8 @@ class Peer {
  private:
   struct Impl;
   explicit Peer(std::unique_ptr<Impl> impl);
+  static std::unique_ptr<Peer> start(int fd, std::unique_ptr<PeerTlsEngine> tls);
+  static int connect_socket(const Address& address, Duration timeout);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -110,9 +142,12 @@ class PeerListener {
   Address address() const;
   // Waits (bounded) for one connection; nullptr on timeout.
   std::unique_ptr<Peer> accept(Duration timeout);
+  std::unique_ptr<Peer> accept(Duration timeout, const PeerTls& tls);
   int fd() const { return fd_; }
 
  private:
+  int accept_socket(Duration timeout);  // -1 on timeout
+
   int fd_ = -1;
   Address address_;
   // The socket file this listener created, so destruction unlinks only it.

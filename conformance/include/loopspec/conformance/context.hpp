@@ -28,6 +28,7 @@
 #include "loopspec/peer.hpp"
 #include "loopspec/recorder.hpp"
 #include "loopspec/rules.hpp"
+#include "loopspec/tls_material.hpp"
 #include "loopspec/trace.hpp"
 
 namespace loopspec {
@@ -114,6 +115,23 @@ class ScenarioContext {
   // A connected stream in this scenario's variant, its protocol recorded.
   // Hooks given here are in place before connection_made.
   StreamConnection& open_stream(StreamHooks hooks = {}, StreamOptions options = {});
+  // TLS variants ("tls", "tls-server", with or without "+buffered") run the
+  // stream over TLS; connect_options()/server_options() are what this
+  // variant's create_connection/create_server get (TLS settings from
+  // tls_settings.hpp for TLS variants, none otherwise).
+  bool tls_variant() const;
+  ConnectOptions connect_options();
+  ServerOptions server_options();
+  // The build's throwaway TLS material (throws std::runtime_error when it is missing).
+  const TlsMaterial& tls_material();
+  // Runs the loop until done() holds while a helper thread accepts one
+  // connection on listener for a TLS peer (a TLS handshake needs the peer at
+  // work while the backend's loop runs). Returns the peer, nullptr when
+  // nobody connected in time; a timeout of done() is noted, not thrown; a
+  // peer that cannot be set up is a ScenarioAbort.
+  std::unique_ptr<Peer> accept_tls_while(PeerListener& listener, const PeerTls& tls,
+                                         const std::function<bool()>& done, std::string_view what);
+
   // Makes a protocol of this variant's kind feeding conn's observations (for set_protocol).
   std::shared_ptr<StreamProtocol> make_observing_protocol(StreamConnection& conn, StreamOptions options = {});
 
@@ -147,6 +165,7 @@ class ScenarioContext {
   const std::function<bool()>* waiting_for_ = nullptr;
   bool wait_satisfied_ = false;
   int socket_counter_ = 0;
+  std::optional<TlsMaterial> tls_material_;
 };
 
 }  // namespace loopspec

@@ -17,14 +17,25 @@ class ScenarioContext;
 // Where a stream scenario's connection comes from and which protocol class
 // receives: "tcp" and "unix" connect out with create_connection to a peer
 // listening; "tcp-server" accepts the peer's connection with create_server;
-// "+buffered" uses a BufferedProtocol instead of a Protocol. "udp", "tls",
-// "pipe" and "subprocess" name the capabilities of the other transport kinds.
+// "tls" and "tls-server" do the same over TLS (the peer speaks TLS too, with
+// the build's throwaway certificates: tls_settings.hpp); "+buffered" uses a
+// BufferedProtocol instead of a Protocol. "udp", "pipe" and "subprocess"
+// name the capabilities of the other transport kinds.
 namespace variants {
-inline const std::vector<std::string> kStream{"tcp", "unix"};
-inline const std::vector<std::string> kStreamAndServer{"tcp", "unix", "tcp-server"};
-inline const std::vector<std::string> kReceive{"tcp", "unix", "tcp-server", "tcp+buffered", "unix+buffered",
-                                              "tcp-server+buffered"};
-inline const std::vector<std::string> kBuffered{"tcp+buffered", "unix+buffered", "tcp-server+buffered"};
+inline const std::vector<std::string> kStream{"tcp", "unix", "tls"};
+inline const std::vector<std::string> kStreamAndServer{"tcp", "unix", "tcp-server", "tls", "tls-server"};
+inline const std::vector<std::string> kReceive{"tcp",          "unix", "tcp-server", "tcp+buffered",
+                                              "unix+buffered", "tcp-server+buffered", "tls", "tls-server",
+                                              "tls+buffered", "tls-server+buffered"};
+inline const std::vector<std::string> kBuffered{"tcp+buffered", "unix+buffered", "tcp-server+buffered", "tls+buffered",
+                                               "tls-server+buffered"};
+// Half-close (write_eof, eof_received keeping the transport open): plain sockets only, TLS has none.
+inline const std::vector<std::string> kHalfClose{"tcp", "unix", "tcp-server"};
+inline const std::vector<std::string> kHalfCloseReceive{"tcp",           "unix", "tcp-server", "tcp+buffered",
+                                                       "unix+buffered", "tcp-server+buffered"};
+// TLS only.
+inline const std::vector<std::string> kTls{"tls", "tls-server"};
+inline const std::vector<std::string> kTlsReceive{"tls", "tls-server", "tls+buffered", "tls-server+buffered"};
 }  // namespace variants
 
 struct ScenarioSpec {

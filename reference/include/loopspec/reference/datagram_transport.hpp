@@ -41,16 +41,14 @@
 #include <string>
 
 #include "loopspec/event_loop.hpp"
+#include "loopspec/reference/descriptor_transport.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
 #include "loopspec/reference/socket_address.hpp"
 #include "loopspec/reference/write_flow.hpp"
 
 namespace loopspec::reference {
 
-class DatagramSocketTransport final : public DatagramTransport,
-                                      public FdWatcher,
-                                      public std::enable_shared_from_this<DatagramSocketTransport> {
+class DatagramSocketTransport final : public DescriptorTransport<DatagramTransport, DatagramProtocol> {
   struct Passkey {};
 
  public:
@@ -62,14 +60,10 @@ class DatagramSocketTransport final : public DatagramTransport,
                                                         Completion<DatagramTransport> done);
 
   DatagramSocketTransport(Passkey, EpollLoop& loop, int fd, std::optional<Address> remote);
-  ~DatagramSocketTransport() override;
 
   // BaseTransport
   std::optional<nlohmann::json> get_extra_info(std::string_view name) override;
-  bool is_closing() override { return phase_ != Phase::Open; }
   void close() override;
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
-  std::shared_ptr<BaseProtocol> get_protocol() override { return protocol_; }
   // DatagramTransport
   void sendto(std::string_view data, std::optional<Address> addr) override;
   void abort() override;
@@ -82,22 +76,15 @@ class DatagramSocketTransport final : public DatagramTransport,
   // FdWatcher
   void on_readable() override;
   void on_writable() override;
-  void on_loop_destroyed() override;
 
  private:
-  enum class Phase { Open, Closing, LostPending, Lost };
   struct Datagram {
     std::string data;
     std::optional<SocketAddress> to;  // nullopt: the connected peer
   };
 
-  void deliver_connection_made();
-  void deliver_connection_lost(const MaybeError& exc);
-  // Ends the endpoint now: drops the queue, stops all I/O, schedules connection_lost(exc).
-  void lose(const MaybeError& exc);
-  void release();
-  template <class F>
-  bool call(const char* name, F&& callback);
+  void on_connection_made() override;
+  void drop_queued_output() override;
 
   // Where a sendto() goes: nullopt for the connected peer. Throws ContractError.
   std::optional<SocketAddress> destination(const std::optional<Address>& addr) const;
@@ -107,21 +94,13 @@ class DatagramSocketTransport final : public DatagramTransport,
   // An OSError of a send or receive.
   void on_socket_error(const Error& error);
   void deliver_datagram(std::string_view data, const Address& sender);
-  void maybe_pause();
-  void maybe_resume();
 
-  EpollLoop* loop_;  // null once the loop is destroyed
-  const Faults faults_;
-  int fd_;
   int family_ = 0;
   std::optional<Address> remote_;
   std::optional<nlohmann::json> sockname_;
   std::optional<nlohmann::json> peername_;
   std::optional<Address> local_;
 
-  std::shared_ptr<DatagramProtocol> protocol_;
-  Phase phase_ = Phase::Open;
-  bool made_ = false;
   std::deque<Datagram> queue_;
   std::size_t queued_bytes_ = 0;
   WriteFlow flow_{faults_};

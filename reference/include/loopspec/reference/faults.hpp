@@ -58,6 +58,13 @@ struct Faults {
   bool proc_parent_fd = false;
   bool proc_terminate_kills = false;
   bool proc_close_no_kill = false;
+  // TLS.
+  bool tls_eof_true_keeps_open = false;
+  bool tls_lost_without_made = false;
+  bool tls_cipher_without_bits = false;
+  bool tls_claims_write_eof = false;
+  bool tls_skips_verification = false;
+  bool tls_delivers_while_paused = false;
 
   bool operator==(const Faults&) const = default;
 };

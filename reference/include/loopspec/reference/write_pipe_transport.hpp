@@ -11,12 +11,10 @@
 // Promises:
 // - connection_made, then `done`, from one callback scheduled at creation;
 //   connection_lost always from a scheduled callback, exactly once.
-// - write(): written at once while nothing is queued; the rest is copied once
-//   into the queue and written with writev when the pipe is writable.
-//   writelines() is one gather. Empty data is a no-op; after write_eof(),
-//   close() or abort() data is dropped silently (as CPython). SIGPIPE is
-//   never raised: a pipe without a reader fails the write with EPIPE.
-// - Flow control per WriteFlow, as on stream transports.
+// - write()/writelines() and flow control as stream_writing.hpp promises,
+//   with writev. Empty data is a no-op; after write_eof(), close() or abort()
+//   data is dropped silently (as CPython). SIGPIPE is never raised: a pipe
+//   without a reader fails the write with EPIPE.
 // - write_eof() closes the pipe once the queue is written: the reader sees
 //   EOF and connection_lost(None) follows; can_write_eof() is true. close()
 //   is write_eof(). abort() drops the queue, connection_lost(None).
@@ -28,21 +26,20 @@
 // - get_extra_info('pipe') is {"fd": N} (the fd is -1 once closed).
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 
 #include "loopspec/event_loop.hpp"
+#include "loopspec/reference/descriptor_transport.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
 #include "loopspec/reference/pipe_descriptor.hpp"
-#include "loopspec/reference/write_flow.hpp"
-#include "loopspec/reference/write_queue.hpp"
+#include "loopspec/reference/stream_writing.hpp"
 
 namespace loopspec::reference {
 
-class WritePipeTransport final : public WriteTransport,
-                                 public FdWatcher,
-                                 public std::enable_shared_from_this<WritePipeTransport> {
+class WritePipeTransport final : public StreamWriting<DescriptorTransport<WriteTransport, BaseProtocol>> {
   struct Passkey {};
 
  public:
@@ -53,18 +50,11 @@ class WritePipeTransport final : public WriteTransport,
                                                    Completion<WriteTransport> done);
 
   WritePipeTransport(Passkey, EpollLoop& loop, int fd, PipeKind kind);
-  ~WritePipeTransport() override;
 
   // BaseTransport
   std::optional<nlohmann::json> get_extra_info(std::string_view name) override;
-  bool is_closing() override { return phase_ != Phase::Open; }
   void close() override { write_eof(); }
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
-  std::shared_ptr<BaseProtocol> get_protocol() override { return protocol_; }
   // WriteTransport
-  void set_write_buffer_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low) override;
-  WriteBufferLimits get_write_buffer_limits() override { return flow_.limits(); }
-  std::size_t get_write_buffer_size() override { return queue_.size(); }
   void write(std::string_view data) override;
   void writelines(std::span<const std::string_view> list_of_data) override;
   void write_eof() override;
@@ -72,33 +62,13 @@ class WritePipeTransport final : public WriteTransport,
   void abort() override;
   // FdWatcher
   void on_readable() override;  // only ever the reader going away
-  void on_writable() override;
-  void on_loop_destroyed() override;
 
  private:
-  enum class Phase { Open, Closing, LostPending, Lost };
+  void on_connection_made() override;
+  ssize_t write_gather(const iovec* iov, std::size_t count) override;
+  void on_drained() override;
 
-  void deliver_connection_made();
-  void deliver_connection_lost(const MaybeError& exc);
-  void lose(const MaybeError& exc);
-  void release();
-  template <class F>
-  bool call(const char* name, F&& callback);
-
-  void write_pieces(std::span<const std::string_view> pieces);
-  void flush();
-  void maybe_pause();
-  void maybe_resume();
-
-  EpollLoop* loop_;  // null once the loop is destroyed
-  const Faults faults_;
-  int fd_;
   PipeKind kind_;
-  std::shared_ptr<BaseProtocol> protocol_;
-  Phase phase_ = Phase::Open;
-  bool made_ = false;
-  WriteQueue queue_;
-  WriteFlow flow_{faults_};
 };
 
 }  // namespace loopspec::reference

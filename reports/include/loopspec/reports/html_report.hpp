@@ -25,12 +25,12 @@ namespace loopspec::reports {
 
 struct HtmlOptions {
   std::string generated;                    // when the report was made (ISO 8601), for the header
-  std::size_t timeline_rows_total = 5000;   // shared by every failure timeline
-  std::size_t timeline_rows_max = 64;       // one timeline at most
+  std::size_t timeline_rows_total = 3000;   // shared by every failure timeline
+  std::size_t timeline_rows_max = 80;       // one timeline at most
   std::size_t timeline_rows_min = 24;       // one timeline at least, whatever the budget
-  std::size_t alignment_rows_total = 4000;  // shared by every aligned trace pair
-  std::size_t alignment_rows_max = 48;
-  std::size_t alignment_rows_min = 12;
+  std::size_t alignment_rows_total = 1600;  // shared by every aligned trace pair
+  std::size_t alignment_rows_max = 36;
+  std::size_t alignment_rows_min = 10;
   std::size_t message_bytes = 1500;         // longer messages are cut (and say so)
   std::size_t stderr_bytes = 4000;
   std::size_t open_failures = 3;            // failures shown expanded when the page opens

@@ -52,17 +52,6 @@ Window window_around(std::size_t n, std::optional<std::size_t> focus, std::size_
 // away (still in the page, collapsed).
 std::size_t fold_point(Window w, std::optional<std::size_t> focus, std::size_t context);
 
-// Whether two events are the same step for aligning traces of two runs:
-// same connection, kind and name, and the same returned value and raised
-// exception class. Sizes, digests and transport state may differ between
-// backends without the traces diverging (data chunking is theirs to choose).
-bool same_step(const Event& a, const Event& b);
-
-// The first absolute position where the two kept traces differ (a step that
-// differs, or one trace ending before the other); nullopt when they agree on
-// every position both kept.
-std::optional<std::size_t> first_divergence(const KeptTrace& a, const KeptTrace& b);
-
 // What an event carried besides kind and name, for people: "size=5
 // digest=… value=true error=ValueError(…)". Not escaped.
 std::string describe_arguments(const Event& event, bool with_digest = true);

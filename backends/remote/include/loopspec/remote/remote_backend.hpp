@@ -9,8 +9,11 @@
 //   makes creation throw std::invalid_argument with the driver's own words.
 // - Capabilities are the driver's, limited to remote_capabilities(): the
 //   kinds the suite has scenarios for and the remote side was checked with.
-// - info().timeout_scale is kTimeoutScale: each callback costs two context
-//   switches, which a busy machine turns into tens of microseconds.
+// - info().timeout_scale is kTimeoutScale, by which the runner stretches its
+//   wait and scenario timeouts: each callback is a round trip to the driver
+//   (median about 30 us, and up to tens of milliseconds on a loaded machine),
+//   so a wait that takes 30 000 callbacks (100 KiB through 7-byte buffers)
+//   must still end by its condition, not by the timeout.
 // - register_remote_backends adds the "python:" family when this build has
 //   Python (LOOPSPEC_WITH_PYTHON): python:asyncio, python:uvloop and
 //   python:MODULE:CALLABLE (a callable returning an event loop). names()
@@ -54,9 +57,10 @@ class RemoteBackend final : public Backend {
   BackendInfo info_;
 };
 
-// The capabilities a remote backend can carry, whatever its driver offers.
-// The C++ side implements datagram, pipe, subprocess and TLS transports too;
-// each kind joins this set once the suite has scenarios for it.
+// The capabilities a remote backend can carry, whatever its driver offers:
+// streams (tcp, unix, buffered), udp, pipes and subprocess. TLS travels as
+// the ssl fields of the stream commands; it joins this set once the suite
+// has scenarios that check it end to end.
 const std::set<std::string>& remote_capabilities();
 
 // python:* : the driver command for a loop spec ("asyncio", "uvloop", "MODULE:CALLABLE").

@@ -23,7 +23,7 @@
 
 namespace loopspec::remote {
 
-inline constexpr int kProtocolVersion = 1;
+inline constexpr int kProtocolVersion = 2;
 inline constexpr std::size_t kMaxMessage = 1 << 20;        // bytes per line, without the '\n'
 inline constexpr std::size_t kMaxInlineBlob = 512 * 1024;  // raw bytes sent inline; longer data is chunked
 inline constexpr std::size_t kMaxStaged = 256u << 20;      // chunked bytes waiting for their message

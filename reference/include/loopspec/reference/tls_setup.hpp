@@ -1,0 +1,44 @@
+// create_connection, create_server and connect_accepted_socket with ssl: the
+// plain stream machinery (StreamConnector, StreamServer, StreamTransport)
+// with a TlsProtocol as every connection's protocol.
+//
+// Promises:
+// - The options are checked as asyncio checks them, before any socket is
+//   made: a timeout that is not positive is a ValueError; a client without a
+//   host to check (a Unix address) needs server_hostname (ValueError); the
+//   context's own errors (tls_context.hpp) come as they are.
+// - The application's factory runs when the connection is made or accepted,
+//   before the handshake (as asyncio does); the application's completion
+//   runs once: after connection_made, or with the first error (connect,
+//   factory, handshake).
+#pragma once
+
+#include <memory>
+
+#include "loopspec/event_loop.hpp"
+#include "loopspec/reference/epoll_loop.hpp"
+#include "loopspec/reference/tls_context.hpp"
+#include "loopspec/reference/tls_protocol.hpp"
+
+namespace loopspec::reference {
+
+struct TlsSetup {
+  std::shared_ptr<const TlsContext> context;
+  TlsOptions options;
+};
+
+// Throw ContractError (see above).
+TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, const Address& address);
+TlsSetup tls_server_setup(const ServerOptions& options);
+
+// The raw connection's factory and completion: each raw connection's
+// protocol is a TlsProtocol around a protocol from app_factory. app_done
+// may be empty (servers).
+struct TlsWrapped {
+  StreamProtocolFactory factory;
+  Completion<Transport> done;
+};
+TlsWrapped wrap_for_tls(EpollLoop& loop, StreamProtocolFactory app_factory, TlsSetup setup,
+                        Completion<Transport> app_done);
+
+}  // namespace loopspec::reference
