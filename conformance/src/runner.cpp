@@ -263,7 +263,9 @@ std::vector<std::string> transports_covered(const BackendInfo& info) {
 RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, const std::vector<ScenarioSpec>& scenarios,
                      const ProgressCallback& progress) {
   auto started = Clock::now();
-  auto backend = BackendRegistry::instance().create(options.backend, options.backend_options);
+  BackendOptions backend_options = options.backend_options;
+  backend_options.profile = options.profile;
+  auto backend = BackendRegistry::instance().create(options.backend, backend_options);
   const BackendInfo& info = backend->info();
 
   RunResults results;

@@ -28,11 +28,4 @@ inline RunResults run_reference(RunOptions options) {
   return run_suite(options, shipped_rules(), ScenarioRegistry::instance().all());
 }
 
-inline bool is_stream_rule(const Rule& rule) {
-  for (const auto& t : rule.transports) {
-    if (t == "tcp" || t == "unix") return true;
-  }
-  return false;
-}
-
 }  // namespace loopspec::testing

@@ -14,12 +14,21 @@ namespace {
 
 class ReferenceBackend final : public Backend {
  public:
-  explicit ReferenceBackend(Faults faults) : faults_(faults) { prepare_tls(); }
+  ReferenceBackend(Faults faults, const std::string& profile)
+      // SubprocessTransport.close(): 3.8 kill()s the child, 3.4.3 terminate()s it.
+      : faults_(faults), subprocess_close_signal_(profile == "3.4.3" ? SIGTERM : SIGKILL) {
+    prepare_tls();
+  }
   const BackendInfo& info() const override { return reference_backend_info(); }
-  std::unique_ptr<EventLoop> make_loop() override { return std::make_unique<EpollLoop>(faults_); }
+  std::unique_ptr<EventLoop> make_loop() override {
+    auto loop = std::make_unique<EpollLoop>(faults_);
+    loop->set_subprocess_close_signal(subprocess_close_signal_);
+    return loop;
+  }
 
  private:
   Faults faults_;
+  int subprocess_close_signal_;
 };
 
 }  // namespace
@@ -40,7 +49,7 @@ namespace loopspec {
 
 void register_reference_backend(BackendRegistry& registry) {
   registry.add("reference", [](const BackendOptions& options) -> std::unique_ptr<Backend> {
-    return std::make_unique<reference::ReferenceBackend>(reference::faults_from_name(options.fault));
+    return std::make_unique<reference::ReferenceBackend>(reference::faults_from_name(options.fault), options.profile);
   });
 }
 

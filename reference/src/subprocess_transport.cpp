@@ -213,7 +213,7 @@ void ChildProcessTransport::close() {
   // Fault: proc-close-no-kill
   if (faults_.proc_close_no_kill) return;
   // A child that exited but was not reaped yet is a zombie: the signal is harmless.
-  if (!reaped()) ::kill(pid_, SIGKILL);
+  if (!reaped()) ::kill(pid_, loop_.subprocess_close_signal());
 }
 
 }  // namespace loopspec::reference

@@ -70,6 +70,20 @@ TEST(Subprocess, NoZombieAndNoDescriptorLeftAfterConnectionLost) {
   EXPECT_EQ(open_fds(), with_loop) << "descriptors left open after connection_lost";
 }
 
+// Rule: subprocess.close.kills
+// Rule: subprocess.close.terminates
+TEST(Subprocess, CloseSendsTheSignalOfTheProfile) {
+  for (int signal : {SIGKILL, SIGTERM}) {
+    ChildRig rig;
+    rig.loop.set_subprocess_close_signal(signal);
+    auto outcome = rig.run({"sleep", "30"});
+    ASSERT_TRUE(outcome.ok()) << outcome.error->to_string();
+    outcome.value->close();
+    ASSERT_TRUE(rig.run_until([&] { return rig.protocol->lost == 1; }));
+    EXPECT_EQ(outcome.value->get_returncode(), -signal);
+  }
+}
+
 // Machinery test: a loop destroyed while its child runs kills and reaps it,
 // and closes every descriptor.
 TEST(Subprocess, LoopDestroyedWithARunningChild) {

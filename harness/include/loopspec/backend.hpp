@@ -55,6 +55,9 @@ struct BackendInfo {
 
 struct BackendOptions {
   std::string fault;  // empty: none
+  // The revision of the documents the run checks ("3.8", "3.4.3"): a backend
+  // that can honour either follows it where they differ.
+  std::string profile = "3.8";
 };
 
 class Backend {

@@ -30,6 +30,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -113,6 +114,10 @@ class EpollLoop final : public EventLoop {
   void report_exception(std::string_view context, const Error& error);
 
   const Faults& faults() const { return faults_; }
+  // The signal SubprocessTransport.close() sends a running child: SIGKILL (the
+  // 3.8 page, the default) or SIGTERM (3.4.3).
+  void set_subprocess_close_signal(int signal) { subprocess_close_signal_ = signal; }
+  int subprocess_close_signal() const { return subprocess_close_signal_; }
   // The loop-owned receive buffer (kReadBufferSize bytes plus one spare byte
   // in front for the data-after-eof fault). Valid until the next read.
   std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferSize + 1}; }
@@ -148,6 +153,7 @@ class EpollLoop final : public EventLoop {
   void run_guarded(std::string_view context, F&& callback);
 
   Faults faults_;
+  int subprocess_close_signal_ = SIGKILL;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   bool running_ = false;
