@@ -16,10 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const RuleCatalogue& catalogue() {
-  static const RuleCatalogue rules = RuleCatalogue::load(RuleCatalogue::default_directory());
-  return rules;
-}
+using testing::catalogue;
 
 std::string junit_of_two_runs() {
   ReportModel model({{"clean.json", testing::small_run("reference", false)}, {"faulty.json", testing::small_run("reference", true)}},

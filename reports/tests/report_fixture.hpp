@@ -10,8 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "loopspec/conformance/results.hpp"
+#include "loopspec/rules.hpp"
 
 namespace loopspec::reports::testing {
+
+// The shipped rules catalogue, loaded once.
+inline const RuleCatalogue& catalogue() {
+  static const RuleCatalogue rules = RuleCatalogue::load(RuleCatalogue::default_directory());
+  return rules;
+}
 
 // A trace of `events` events on connection 1: connection_made, then writes
 // and get_write_buffer_size calls with the buffer growing, one

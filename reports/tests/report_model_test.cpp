@@ -10,10 +10,7 @@
 namespace loopspec::reports {
 namespace {
 
-const RuleCatalogue& catalogue() {
-  static const RuleCatalogue rules = RuleCatalogue::load(RuleCatalogue::default_directory());
-  return rules;
-}
+using testing::catalogue;
 
 TEST(ReportModel, LabelsAreUniqueAndNameTheFault) {
   ReportModel model({{"a.json", testing::small_run("uv", false)},

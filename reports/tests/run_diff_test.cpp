@@ -16,10 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const RuleCatalogue& catalogue() {
-  static const RuleCatalogue rules = RuleCatalogue::load(RuleCatalogue::default_directory());
-  return rules;
-}
+using testing::catalogue;
 
 // Writes a kept trace as `loopspec run --traces` does: DIR/traces/KEY.jsonl.
 void write_trace_file(const fs::path& dir, const std::string& key, const nlohmann::json& kept) {
