@@ -41,7 +41,7 @@ void EpollLoop::create_server(StreamProtocolFactory factory, Address address, Se
                               Completion<Server> done) {
   if (options.ssl) {
     try {
-      factory = wrap_for_tls(*this, std::move(factory), tls_server_setup(options), nullptr).factory;
+      factory = wrap_for_tls(*this, std::move(factory), tls_server_setup(*this, options), nullptr).factory;
     } catch (const ContractError& e) {
       return complete_later(*this, std::move(done), e.error());
     }
@@ -59,7 +59,7 @@ void EpollLoop::connect_accepted_socket(StreamProtocolFactory factory, int fd, S
   if (options.ssl) {
     TlsSetup setup;
     try {
-      setup = tls_server_setup(options);
+      setup = tls_server_setup(*this, options);
     } catch (const ContractError& e) {
       return fail(e.error());
     }

@@ -132,6 +132,24 @@ const std::vector<FaultEntry>& fault_table() {
         "pause_reading() on a TLS transport only stops the socket: plaintext already decrypted is still delivered",
         "read.pause.no-data-while-paused"},
        &Faults::tls_delivers_while_paused},
+      {{"tls-writes-plaintext", "application data goes to the socket unencrypted, outside TLS records",
+        "loop.tls.encrypted-stream"},
+       &Faults::tls_writes_plaintext},
+      {{"tls-no-handshake-timeout", "ssl_handshake_timeout is accepted but never armed: a silent server hangs the setup",
+        "loop.tls.handshake-timeout"},
+       &Faults::tls_no_handshake_timeout},
+      {{"tls-ignores-alpn", "the ALPN protocols of the SSL context are neither offered nor selected",
+        "loop.tls.alpn"},
+       &Faults::tls_ignores_alpn},
+      {{"tls-close-without-notify", "close() flushes the data, then closes the socket without sending close_notify",
+        "loop.tls.close-notify"},
+       &Faults::tls_close_without_notify},
+      {{"tls-no-shutdown-timeout", "ssl_shutdown_timeout is accepted but never armed: a silent peer keeps a closing "
+        "transport forever", "loop.tls.shutdown-timeout"},
+       &Faults::tls_no_shutdown_timeout},
+      {{"tls-compression-empty", "get_extra_info('compression') answers '' instead of None when nothing is compressed",
+        "transport.extra-info.ssl-compression-name-or-none"},
+       &Faults::tls_compression_empty},
   };
   return table;
 }

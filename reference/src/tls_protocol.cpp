@@ -98,9 +98,12 @@ void TlsProtocol::connection_made(std::shared_ptr<BaseTransport> transport) {
   raw_ = std::dynamic_pointer_cast<Transport>(transport);
   app_transport_->attach_raw(raw_);
   set_state(State::Handshaking);
-  handshake_timer_ = loop_->call_later(options_.handshake_timeout, [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->on_handshake_timeout();
-  });
+  // Fault: tls-no-handshake-timeout
+  if (!faults_.tls_no_handshake_timeout) {
+    handshake_timer_ = loop_->call_later(options_.handshake_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->on_handshake_timeout();
+    });
+  }
   do_handshake();
 }
 
@@ -214,7 +217,8 @@ void TlsProtocol::on_handshake_done() {
   info["cipher"] = session_.cipher();
   // Fault: tls-cipher-without-bits
   if (faults_.tls_cipher_without_bits && info["cipher"].is_array()) info["cipher"].erase(2);
-  info["compression"] = session_.compression();
+  // Fault: tls-compression-empty
+  info["compression"] = faults_.tls_compression_empty ? nlohmann::json("") : session_.compression();
   if (auto certificate = session_.peercert()) info["peercert"] = *certificate;
   info["ssl_object"] = session_.describe();
   app_transport_->set_tls_info(std::move(info));
@@ -420,6 +424,12 @@ void TlsProtocol::do_write() {
     iovec first{};
     backlog_.gather(&first, 1);
     std::string_view piece(static_cast<const char*>(first.iov_base), std::min(first.iov_len, kRecordSize));
+    // Fault: tls-writes-plaintext
+    if (faults_.tls_writes_plaintext) {
+      raw_->write(piece);
+      backlog_.consume(piece.size());
+      continue;
+    }
     auto result = session_.write(piece);
     if (result.status != TlsSession::Status::Done) return fatal_error(session_.error());
     backlog_.consume(result.bytes);
@@ -471,9 +481,12 @@ void TlsProtocol::begin_shutdown() {
   auto self = shared_from_this();
   set_state(State::Flushing);
   app_transport_->mark_closing();
-  shutdown_timer_ = loop_->call_later(options_.shutdown_timeout, [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->on_shutdown_timeout();
-  });
+  // Fault: tls-no-shutdown-timeout
+  if (!faults_.tls_no_shutdown_timeout) {
+    shutdown_timer_ = loop_->call_later(options_.shutdown_timeout, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->on_shutdown_timeout();
+    });
+  }
   do_flush();
 }
 
@@ -485,6 +498,8 @@ void TlsProtocol::do_flush() {
   do_write();
   if (state_ != State::Flushing || !backlog_.empty()) return;  // resume_writing continues
   set_state(State::Shutdown);
+  // Fault: tls-close-without-notify
+  if (faults_.tls_close_without_notify) return on_shutdown_complete(std::nullopt);
   do_shutdown();
 }
 

@@ -26,6 +26,15 @@ TlsSetup setup_with_timeouts(const Options& options, bool server_side) {
   return setup;
 }
 
+// The context of one side, with the chosen faults applied.
+std::shared_ptr<const TlsContext> context_for(const EpollLoop& loop, TlsConfig config, bool server_side) {
+  // Fault: tls-skips-verification
+  if (!server_side && loop.faults().tls_skips_verification) config.verify_peer = false;
+  // Fault: tls-ignores-alpn
+  if (loop.faults().tls_ignores_alpn) config.alpn.clear();
+  return TlsContext::create(config, server_side);
+}
+
 }  // namespace
 
 TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, const Address& address) {
@@ -38,16 +47,13 @@ TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, 
     }
     setup.options.server_hostname = inet->host;
   }
-  TlsConfig config = *options.ssl;
-  // Fault: tls-skips-verification
-  if (loop.faults().tls_skips_verification) config.verify_peer = false;
-  setup.context = TlsContext::create(config, false);
+  setup.context = context_for(loop, *options.ssl, false);
   return setup;
 }
 
-TlsSetup tls_server_setup(const ServerOptions& options) {
+TlsSetup tls_server_setup(const EpollLoop& loop, const ServerOptions& options) {
   TlsSetup setup = setup_with_timeouts(options, true);
-  setup.context = TlsContext::create(*options.ssl, true);
+  setup.context = context_for(loop, *options.ssl, true);
   return setup;
 }
 

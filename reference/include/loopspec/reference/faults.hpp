@@ -65,6 +65,12 @@ struct Faults {
   bool tls_claims_write_eof = false;
   bool tls_skips_verification = false;
   bool tls_delivers_while_paused = false;
+  bool tls_writes_plaintext = false;
+  bool tls_no_handshake_timeout = false;
+  bool tls_ignores_alpn = false;
+  bool tls_close_without_notify = false;
+  bool tls_no_shutdown_timeout = false;
+  bool tls_compression_empty = false;
 
   bool operator==(const Faults&) const = default;
 };

@@ -29,7 +29,7 @@ struct TlsSetup {
 
 // Throw ContractError (see above).
 TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, const Address& address);
-TlsSetup tls_server_setup(const ServerOptions& options);
+TlsSetup tls_server_setup(const EpollLoop& loop, const ServerOptions& options);
 
 // The raw connection's factory and completion: each raw connection's
 // protocol is a TlsProtocol around a protocol from app_factory. app_done
