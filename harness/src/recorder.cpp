@@ -1,6 +1,9 @@
 #include "loopspec/recorder.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <fmt/core.h>
 
 #include "loopspec/digest.hpp"
 #include "recording_transports.hpp"
@@ -313,8 +316,47 @@ std::shared_ptr<SubprocessProtocol> Recorder::record_subprocess(std::shared_ptr<
 }
 
 void Recorder::emit(Event event) {
+  for (OpenCall* call : open_calls_) {
+    if (!call->recorded_seq_) call->record(call->call_);
+  }
+  append(std::move(event));
+}
+
+void Recorder::append(Event event) {
   event.seq = next_seq_++;
   sink_.on_event(event);
+}
+
+Recorder::OpenCall::OpenCall(Recorder& recorder, Event call, std::function<std::optional<TransportState>()> state)
+    : recorder_(recorder), call_(std::move(call)), state_(std::move(state)) {
+  recorder_.open_calls_.push_back(this);
+}
+
+Recorder::OpenCall::~OpenCall() {
+  auto& open = recorder_.open_calls_;
+  open.erase(std::remove(open.begin(), open.end(), this), open.end());
+}
+
+void Recorder::OpenCall::record(Event event) {
+  event.state = state_();
+  recorded_seq_ = recorder_.next_seq_;
+  recorder_.append(std::move(event));
+}
+
+void Recorder::OpenCall::finish(Event finished) {
+  if (!recorded_seq_) {
+    // Calls opened inside this one have finished: only this call can be open and unrecorded here.
+    record(std::move(finished));
+    return;
+  }
+  if (!finished.error) return;
+  Event note;
+  note.conn = finished.conn;
+  note.kind = EventKind::Note;
+  note.name = "note";
+  note.detail = fmt::format("{} (seq {}) raised {} after the callbacks it ran", finished.name, *recorded_seq_,
+                            finished.error->to_string());
+  recorder_.emit(std::move(note));
 }
 
 }  // namespace loopspec

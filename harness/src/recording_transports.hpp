@@ -1,5 +1,6 @@
 // The transport half of recording (see loopspec/recorder.hpp): wrappers that
-// delegate every method to the loop's transport and then record a Call event.
+// delegate every method to the loop's transport and record a Call event (at
+// its return, or before the first callback it runs: Recorder::OpenCall).
 //
 // Promises: a wrapper passes arguments, results and exceptions through
 // unchanged (an exception is recorded in the event's error, then rethrown);
@@ -54,7 +55,7 @@ class RecordedConnection {
  private:
   std::optional<TransportState> snapshot() const;
   template <class Call>
-  void run_recording_exception(Event& event, Call&& call);
+  void run_recording_exception(Recorder::OpenCall& open, Event& event, Call&& call);
 
   Recorder& recorder_;
   std::uint32_t id_;
@@ -81,20 +82,20 @@ std::shared_ptr<BaseProtocol> wrap_protocol(const std::shared_ptr<RecordedConnec
 std::string protocol_kind(const BaseProtocol* protocol);
 
 template <class Call>
-void RecordedConnection::run_recording_exception(Event& event, Call&& call) {
+void RecordedConnection::run_recording_exception(Recorder::OpenCall& open, Event& event, Call&& call) {
   try {
     call();
   } catch (const ContractError& e) {
     event.error = e.error();
-    emit(std::move(event));
+    open.finish(std::move(event));
     throw;
   } catch (const std::exception& e) {
     event.error = Error{"RuntimeError", 0, e.what()};
-    emit(std::move(event));
+    open.finish(std::move(event));
     throw;
   } catch (...) {
     event.error = Error{"RuntimeError", 0, "unknown exception"};
-    emit(std::move(event));
+    open.finish(std::move(event));
     throw;
   }
 }
@@ -103,15 +104,16 @@ template <class Call, class DescribeResult>
 auto RecordedConnection::record_call(Event event, Call&& call, DescribeResult&& describe_result)
     -> std::invoke_result_t<Call&> {
   using Result = std::invoke_result_t<Call&>;
+  Recorder::OpenCall open(recorder_, event, [this] { return snapshot(); });
   if constexpr (std::is_void_v<Result>) {
-    run_recording_exception(event, call);
+    run_recording_exception(open, event, call);
     describe_result(event);
-    emit(std::move(event));
+    open.finish(std::move(event));
   } else {
     std::optional<Result> result;
-    run_recording_exception(event, [&] { result.emplace(call()); });
+    run_recording_exception(open, event, [&] { result.emplace(call()); });
     describe_result(event, *result);
-    emit(std::move(event));
+    open.finish(std::move(event));
     return std::move(*result);
   }
 }

@@ -370,18 +370,44 @@ TEST_F(RecorderTest, AfterCallbackHookRunsAfterEveryCallback) {
   EXPECT_EQ(calls, 3);
 }
 
-// Harness machinery: a callback made from inside a transport call precedes that call's event.
-TEST_F(RecorderTest, NestedCallbackPrecedesTheCallThatCausedIt) {
+// Harness machinery: a callback made from inside a transport call follows that call's event, which is
+// recorded (with its arguments) when the callback starts; once, not again at return.
+TEST_F(RecorderTest, CallThatRunsACallbackIsRecordedBeforeIt) {
   auto user = std::make_shared<NiceMock<MockProtocol>>();
   auto inner = stream_transport();
   auto recorded = recorder.record_stream(user);
   auto transport = std::dynamic_pointer_cast<Transport>(connect(recorded, user, inner));
-  EXPECT_CALL(*inner, write(_)).WillOnce(Invoke([&](std::string_view) { recorded->pause_writing(); }));
+  EXPECT_CALL(*inner, write(_))
+      .WillOnce(Invoke([&](std::string_view) { recorded->pause_writing(); }))
+      .WillOnce(Return());
   EXPECT_CALL(*user, pause_writing());
   transport->write("big");
-  ASSERT_EQ(trace.events.size(), 3u);
-  EXPECT_EQ(trace.events[1].name, "pause_writing");
-  EXPECT_EQ(trace.events[2].name, "write");
+  transport->write("more");
+  ASSERT_EQ(trace.events.size(), 4u);
+  EXPECT_EQ(trace.events[1].name, "write");
+  EXPECT_EQ(trace.events[1].size, 3);
+  EXPECT_EQ(trace.events[2].name, "pause_writing");
+  EXPECT_EQ(trace.events[3].name, "write");
+  EXPECT_EQ(trace.events[3].size, 4);
+}
+
+// Harness machinery: a call recorded early that then raises leaves a note naming its seq and the error.
+TEST_F(RecorderTest, CallRaisingAfterItsCallbackIsNoted) {
+  auto user = std::make_shared<NiceMock<MockProtocol>>();
+  auto inner = stream_transport();
+  auto recorded = recorder.record_stream(user);
+  auto transport = std::dynamic_pointer_cast<Transport>(connect(recorded, user, inner));
+  EXPECT_CALL(*inner, close()).WillOnce(Invoke([&] {
+    recorded->connection_lost(std::nullopt);
+    throw ContractError(Error{"RuntimeError", 0, "late"});
+  }));
+  EXPECT_THROW(transport->close(), ContractError);
+  ASSERT_EQ(trace.events.size(), 4u);
+  EXPECT_EQ(trace.events[1].name, "close");
+  EXPECT_FALSE(trace.events[1].error);
+  EXPECT_EQ(trace.events[2].name, "connection_lost");
+  EXPECT_EQ(trace.events[3].kind, EventKind::Note);
+  EXPECT_THAT(trace.events[3].detail.get<std::string>(), ::testing::HasSubstr("close (seq 1) raised RuntimeError"));
 }
 
 // Harness machinery: a recorded session of a well-behaved transport passes the checker.

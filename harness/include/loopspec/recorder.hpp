@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "loopspec/protocols.hpp"
 #include "loopspec/trace.hpp"
@@ -40,13 +42,45 @@ class Recorder {
   void set_after_callback(std::function<void()> hook) { after_callback_ = std::move(hook); }
 
   // Appends an event, assigning seq. Wrappers and scenarios (Peer/Note events) use it.
+  // Calls still open are recorded first (see OpenCall).
   void emit(Event event);
+
+  // A transport call in progress. It is recorded when it returns, with its
+  // result; but when the loop runs a callback inside it (CPython calls
+  // pause_writing from inside write), the call is recorded just before that
+  // callback's event, without a result, so that the trace shows the cause
+  // before its effect. Scoped: the call is open from construction to
+  // destruction.
+  class OpenCall {
+   public:
+    // state() reads the transport's state when the call is recorded.
+    OpenCall(Recorder& recorder, Event call, std::function<std::optional<TransportState>()> state);
+    ~OpenCall();
+    OpenCall(const OpenCall&) = delete;
+    OpenCall& operator=(const OpenCall&) = delete;
+    // The call returned or raised: `finished` is its event with the result or
+    // error. Recorded now unless the call was recorded early; then an error it
+    // raised is recorded as a note naming the call's seq.
+    void finish(Event finished);
+
+   private:
+    friend class Recorder;
+    void record(Event event);
+
+    Recorder& recorder_;
+    Event call_;
+    std::function<std::optional<TransportState>()> state_;
+    std::optional<std::uint64_t> recorded_seq_;
+  };
   std::uint32_t new_connection_id() { return ++last_conn_; }
   void after_callback() { if (after_callback_) after_callback_(); }
 
  private:
+  void append(Event event);
+
   TraceSink& sink_;
   std::uint64_t next_seq_ = 0;
+  std::vector<OpenCall*> open_calls_;  // outermost first
   std::uint32_t last_conn_ = 0;
   std::function<void()> after_callback_;
 };
