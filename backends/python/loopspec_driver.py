@@ -1032,7 +1032,8 @@ def make_loop(spec):
                                             ("subprocess", "subprocess_exec"))
                         if implements(loop, method)]
         if "tcp" in capabilities:
-            capabilities.append("buffered")
+            # create_connection/create_server take ssl= and a BufferedProtocol in asyncio's API.
+            capabilities += ["buffered"] + tls_capability()
     return loop, implementation, version, capabilities
 
 

@@ -7,7 +7,7 @@ namespace loopspec {
 void ObservingProtocol::connection_made(std::shared_ptr<BaseTransport> transport) {
   ++seen_.made;
   seen_.transport = std::dynamic_pointer_cast<Transport>(transport);
-  if (hooks_.on_made) hooks_.on_made();
+  if (hooks_.on_made && seen_.transport) hooks_.on_made(*seen_.transport);
 }
 
 void ObservingProtocol::data_received(std::string_view data) { observe_data(data, data.size()); }

@@ -35,10 +35,9 @@ std::string environment_or(const char* name, const char* fallback) {
 }  // namespace
 
 const std::set<std::string>& remote_capabilities() {
-  // Not yet kTls: the driver passes ssl= through, but the TLS scenarios' verdicts on these loops are not all
-  // settled (see spec/driver-protocol.md, Capabilities).
-  static const std::set<std::string> kinds{capability::kTcp, capability::kUnix,  capability::kBuffered,
-                                           capability::kUdp, capability::kPipes, capability::kSubprocess};
+  static const std::set<std::string> kinds{capability::kTcp,   capability::kUnix,       capability::kBuffered,
+                                           capability::kUdp,   capability::kPipes,      capability::kSubprocess,
+                                           capability::kTls};
   return kinds;
 }
 

@@ -291,7 +291,7 @@ TEST_F(FakeDriver, BackendKeepsOnlyCapabilitiesTheRemoteSideCarries) {
   options.name = "fake";
   options.command = command("well-behaved");
   RemoteBackend backend(options);
-  EXPECT_EQ(backend.info().capabilities, std::set<std::string>{"tcp"});  // "warp-drive" and (not yet) "tls" dropped
+  EXPECT_EQ(backend.info().capabilities, (std::set<std::string>{"tcp", "tls"}));  // "warp-drive" dropped
   EXPECT_EQ(backend.info().implementation, "fake driver");
   EXPECT_GT(backend.info().timeout_scale, 1.0);
 }

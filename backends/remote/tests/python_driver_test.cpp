@@ -710,9 +710,9 @@ TEST(PythonFactory, RegistryResolvesPythonNames) {
   auto backend = registry.create("python:mymod2:factory", {});
   ::unsetenv("LOOPSPEC_PYTHON_PATH");
   EXPECT_EQ(backend->info().name, "python:mymod2:factory");
-  // What asyncio's loop class implements, as far as the remote side carries it (not tls, see remote_backend.hpp).
+  // What asyncio's loop class implements.
   EXPECT_EQ(backend->info().capabilities,
-            (std::set<std::string>{"buffered", "pipes", "subprocess", "tcp", "udp", "unix"}));
+            (std::set<std::string>{"buffered", "pipes", "subprocess", "tcp", "tls", "udp", "unix"}));
   auto names = registry.names();
   EXPECT_THAT(names, ::testing::Contains("python:asyncio"));
   EXPECT_EQ(std::count(names.begin(), names.end(), "python:uvloop"),

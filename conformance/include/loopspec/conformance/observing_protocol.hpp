@@ -37,7 +37,7 @@ struct StreamObservations {
 };
 
 struct StreamHooks {
-  std::function<void()> on_made;
+  std::function<void(Transport&)> on_made;  // given the transport, inside connection_made
   std::function<void(std::string_view)> on_data;
   std::function<bool()> on_eof;  // its result is eof_received's; default false
   std::function<void()> on_pause;

@@ -58,9 +58,8 @@ class RemoteBackend final : public Backend {
 };
 
 // The capabilities a remote backend can carry, whatever its driver offers:
-// streams (tcp, unix, buffered), udp, pipes and subprocess. TLS travels as
-// the ssl fields of the stream commands; it joins this set once the suite
-// has scenarios that check it end to end.
+// streams (tcp, unix, buffered, and tls as the ssl fields of the stream
+// commands), udp, pipes and subprocess.
 const std::set<std::string>& remote_capabilities();
 
 // python:* : the driver command for a loop spec ("asyncio", "uvloop", "MODULE:CALLABLE").
