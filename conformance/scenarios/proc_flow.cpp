@@ -12,8 +12,8 @@ namespace {
 LOOPSPEC_SCENARIO({
     .id = "proc.flow.stdin",
     .title = "a child copying stdin to a pipe nobody reads: writes to its stdin pipe (high 40000, low 10000) bring "
-             "one pause_writing once its buffer is over high; once the output is read, one resume_writing at or "
-             "below low; every byte comes out in order",
+             "pause_writing once its buffer is over high (no second one while paused); once the output is read, "
+             "resume_writing at or below low; every byte comes out in order",
     .rules = {"flow.pause.when-over-high", "flow.pause.strictly-over-high", "flow.resume.when-at-or-below-low",
               "flow.resume.at-or-below-low", "flow.pairing.alternate", "subprocess.pipe-transport.fd0-stdin",
               "subprocess.connection-lost.last"},
@@ -48,11 +48,14 @@ LOOPSPEC_SCENARIO({
             total += chunk.size();
             ctx.run_pending();
           }
-          ctx.check("flow.pause.when-over-high", child->seen.pauses == 1,
-                    fmt::format("{} bytes written to a child that cannot write its output: pause_writing called {} "
-                                "time(s), stdin buffer {}",
-                                total, child->seen.pauses, in->get_write_buffer_size()));
+          // While cat still drains its stdin into the kernel's pipes, the buffer may pause, drain to low and
+          // resume before the pipes fill: more than one pause is allowed until the writing stops.
+          ctx.check("flow.pause.when-over-high", child->seen.pauses >= 1,
+                    fmt::format("{} bytes written to a child that cannot write its output: pause_writing never "
+                                "called, stdin buffer {}",
+                                total, in->get_write_buffer_size()));
           if (child->seen.pauses == 0) return;
+          const int pauses = child->seen.pauses;
           ctx.check("flow.pause.strictly-over-high", size_at_pause > static_cast<std::size_t>(kHigh),
                     fmt::format("pause_writing with {} bytes buffered, high is {}", size_at_pause, kHigh));
           for (int i = 0; i < 3; ++i) {
@@ -61,10 +64,11 @@ LOOPSPEC_SCENARIO({
             written.update(chunk);
             total += chunk.size();
           }
-          ctx.check("flow.pairing.alternate", child->seen.pauses == 1,
-                    fmt::format("more writes while paused: pause_writing called {} times", child->seen.pauses));
+          ctx.check("flow.pairing.alternate", child->seen.pauses == pauses,
+                    fmt::format("more writes while paused: pause_writing called {} more time(s)",
+                                child->seen.pauses - pauses));
           reader.resume_reading();
-          if (!ctx.expect_within("flow.resume.when-at-or-below-low", [&] { return child->seen.resumes > 0; },
+          if (!ctx.expect_within("flow.resume.when-at-or-below-low", [&] { return child->seen.resumes >= pauses; },
                                  "resume_writing once the child's output is read")) {
             return;
           }
