@@ -241,6 +241,29 @@ TEST(TlsConnection, CloseSendsCloseNotifyAfterTheData) {
   EXPECT_FALSE(seen.tls_error.has_value()) << *seen.tls_error;
 }
 
+TEST(TlsConnection, ConnectExchangeCloseAndARejectedHandshakeLeakNoDescriptor) {
+  // Rule: proto.order.lost-exactly-once
+  // Rule: loop.tls.verifies-certificate
+  const int before = testing::count_open_fds();
+  {
+    TlsPair pair;
+    ASSERT_TRUE(pair.establish());
+    pair.client->transport->write("hello");
+    ASSERT_TRUE(pair.rig.run_until([&] { return pair.server->received == "hello"; }));
+    pair.client->transport->close();
+    ASSERT_TRUE(pair.rig.run_until([&] { return pair.client->lost_count == 1 && pair.server->lost_count == 1; }));
+    pair.listener->close();
+  }
+  {
+    TlsPair rejected;
+    rejected.start(tls_client_options(), tls_server_options(false));
+    ASSERT_TRUE(rejected.rig.run_until([&] { return rejected.client_outcome.has_value(); }));
+    EXPECT_FALSE(rejected.client_outcome->ok());
+    rejected.listener->close();
+  }
+  EXPECT_EQ(testing::count_open_fds(), before);
+}
+
 TEST(TlsConnection, ShutdownTimeoutEndsAConnectionThePeerNeverCloses) {
   // Rule: loop.tls.shutdown-timeout
   ClientOfTlsPeer c;
