@@ -40,7 +40,7 @@ LOOPSPEC_SCENARIO({
 LOOPSPEC_SCENARIO({
     .id = "stream.buffered.zero-size-buffer",
     .title = "get_buffer returns an empty buffer: the transport treats it as an error (connection_lost with an "
-             "exception) and never calls buffer_updated",
+             "exception), not as an end of stream, and never calls buffer_updated",
     .rules = {"buffered.get-buffer.zero-size-error"},
     .variants = variants::kBuffered,
     .body =
@@ -51,9 +51,12 @@ LOOPSPEC_SCENARIO({
                                  "connection_lost after an empty buffer")) {
             return;
           }
-          ctx.check("buffered.get-buffer.zero-size-error", conn.seen.lost_error.has_value() && conn.seen.data_calls == 0,
-                    fmt::format("connection_lost({}) with {} buffer_updated calls",
-                                conn.seen.lost_error ? conn.seen.lost_error->to_string() : "None", conn.seen.data_calls));
+          // An error, not an end of stream: no eof_received either.
+          ctx.check("buffered.get-buffer.zero-size-error",
+                    conn.seen.lost_error.has_value() && conn.seen.data_calls == 0 && conn.seen.eof == 0,
+                    fmt::format("connection_lost({}) with {} buffer_updated and {} eof_received calls",
+                                conn.seen.lost_error ? conn.seen.lost_error->to_string() : "None", conn.seen.data_calls,
+                                conn.seen.eof));
         },
 });
 

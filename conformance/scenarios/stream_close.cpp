@@ -52,6 +52,8 @@ LOOPSPEC_SCENARIO({
 void no_data_after(ScenarioContext& ctx, bool abort, std::string_view rule) {
   auto& conn = ctx.open_stream();
   auto& t = *conn.transport();
+  // Paused, so that where the data is at close() (the socket, or a layer above it) depends on no timing.
+  t.pause_reading();
   const std::string data = pattern(20000, 52);
   conn.peer_send(data, 0);
   ctx.wait([&] { return conn.peer().snapshot().bytes_sent >= data.size(); }, "the peer to send");
@@ -67,15 +69,47 @@ void no_data_after(ScenarioContext& ctx, bool abort, std::string_view rule) {
 
 LOOPSPEC_SCENARIO({
     .id = "stream.close.no-data-after-close",
-    .title = "data already in the socket when close() is called is never delivered",
+    .title = "data that arrived while reading was paused is never delivered once close() is called",
     .rules = {"transport.close.no-more-data", "transport.closing.after-close", "proto.order.lost-exactly-once"},
     .variants = variants::kReceive,
     .body = [](ScenarioContext& ctx) { no_data_after(ctx, false, "transport.close.no-more-data"); },
 });
 
 LOOPSPEC_SCENARIO({
+    .id = "stream.close.inside-data-callback",
+    .title = "close() inside the first data callback while more of the peer's data has arrived: no data callback "
+             "after close()",
+    .rules = {"transport.close.no-more-data", "proto.order.lost-exactly-once"},
+    .variants = variants::kReceive,
+    .body =
+        [](ScenarioContext& ctx) {
+          auto& conn = ctx.open_stream();
+          auto& t = *conn.transport();
+          std::size_t calls_at_close = 0;
+          bool closed = false;
+          conn.hooks.on_data = [&](std::string_view) {
+            if (closed) return;
+            closed = true;
+            calls_at_close = conn.seen.data_calls;
+            t.close();
+          };
+          conn.peer_send(pattern(20000, 54), 0);
+          if (!ctx.expect_within("proto.order.lost-exactly-once", [&] { return conn.seen.lost > 0; },
+                                 "connection_lost after close() inside data_received")) {
+            return;
+          }
+          ctx.run_pending();
+          ctx.check("transport.close.no-more-data", conn.seen.data_calls == calls_at_close,
+                    fmt::format("{} data callback(s) after the one that called close()",
+                                conn.seen.data_calls - calls_at_close));
+          ctx.check("proto.order.lost-exactly-once", conn.seen.lost == 1,
+                    fmt::format("connection_lost called {} times", conn.seen.lost));
+        },
+});
+
+LOOPSPEC_SCENARIO({
     .id = "stream.close.no-data-after-abort",
-    .title = "data already in the socket when abort() is called is never delivered",
+    .title = "data that arrived while reading was paused is never delivered once abort() is called",
     .rules = {"write.abort.no-more-data", "transport.closing.after-close", "proto.order.lost-exactly-once"},
     .variants = variants::kReceive,
     .body = [](ScenarioContext& ctx) { no_data_after(ctx, true, "write.abort.no-more-data"); },
