@@ -2,14 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace loopspec {
+#include "loopspec/overloaded.hpp"
 
-namespace {
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-}  // namespace
+namespace loopspec {
 
 std::string to_string(const Address& address) {
   return std::visit(Overloaded{[](const InetAddress& a) {

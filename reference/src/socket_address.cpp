@@ -9,15 +9,11 @@
 #include <cstring>
 
 #include "loopspec/error.hpp"
+#include "loopspec/overloaded.hpp"
 
 namespace loopspec::reference {
 
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
 
 std::optional<SocketAddress> numeric_inet(const std::string& host, std::uint16_t port) {
   SocketAddress out;
