@@ -7,6 +7,7 @@ packages=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   libssl-dev openssl libuv1-dev libboost-dev
+  clang-14 libclang-rt-14-dev  # the sanitized test tree (a third faster to build than with g++)
   python3 python3-uvloop
   chromium fonts-liberation libxml2-utils  # the HTML report's browser test; xmllint for the JUnit schema check
 )

