@@ -85,11 +85,9 @@ LOOPSPEC_SCENARIO({
         [](ScenarioContext& ctx) {
           auto& conn = ctx.open_stream();
           auto& t = *conn.transport();
-          std::size_t calls_at_close = 0;
-          bool closed = false;
+          std::size_t calls_at_close = 0;  // 0 until the first data callback closes
           conn.hooks.on_data = [&](std::string_view) {
-            if (closed) return;
-            closed = true;
+            if (calls_at_close != 0) return;
             calls_at_close = conn.seen.data_calls;
             t.close();
           };

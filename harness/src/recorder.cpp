@@ -327,8 +327,9 @@ void Recorder::append(Event event) {
   sink_.on_event(event);
 }
 
-Recorder::OpenCall::OpenCall(Recorder& recorder, Event call, std::function<std::optional<TransportState>()> state)
-    : recorder_(recorder), call_(std::move(call)), state_(std::move(state)) {
+Recorder::OpenCall::OpenCall(Recorder& recorder, const Event& call,
+                             std::function<std::optional<TransportState>()> state)
+    : recorder_(recorder), call_(call), state_(std::move(state)) {
   recorder_.open_calls_.push_back(this);
 }
 

@@ -53,8 +53,10 @@ class Recorder {
   // destruction.
   class OpenCall {
    public:
-    // state() reads the transport's state when the call is recorded.
-    OpenCall(Recorder& recorder, Event call, std::function<std::optional<TransportState>()> state);
+    // `call` (the caller's event, holding the arguments; it must outlive this
+    // object) is copied only if it has to be recorded early; state() reads the
+    // transport's state when the call is recorded.
+    OpenCall(Recorder& recorder, const Event& call, std::function<std::optional<TransportState>()> state);
     ~OpenCall();
     OpenCall(const OpenCall&) = delete;
     OpenCall& operator=(const OpenCall&) = delete;
@@ -68,7 +70,7 @@ class Recorder {
     void record(Event event);
 
     Recorder& recorder_;
-    Event call_;
+    const Event& call_;
     std::function<std::optional<TransportState>()> state_;
     std::optional<std::uint64_t> recorded_seq_;
   };
