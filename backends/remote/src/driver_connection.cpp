@@ -59,10 +59,11 @@ void DriverConnection::fail(const std::string& what, bool ending) {
 }
 
 void DriverConnection::read_hello() {
-  auto received = channel_.receive(reply_deadline());
+  auto allowance = std::max(options_.start_timeout, options_.reply_timeout);
+  auto received = channel_.receive(Clock::now() + std::chrono::duration_cast<Clock::duration>(allowance));
   using Status = Channel::Received::Status;
   if (received.status == Status::EndOfStream) fail("ended before its hello", true);
-  if (received.status == Status::Timeout) fail("sent no hello within " + seconds(options_.reply_timeout));
+  if (received.status == Status::Timeout) fail("sent no hello within " + seconds(allowance));
   const json& message = received.message;
   if (message.contains("fatal")) {
     MessageView view(message, "fatal");

@@ -56,8 +56,11 @@ inline bool python_module_available(const std::string& module) {
   return std::system(command.c_str()) == 0;
 }
 
-inline std::unique_ptr<RemoteLoop> start_loop(const DriverCommand& command, double reply_timeout = 10.0) {
-  return std::make_unique<RemoteLoop>(command, ConnectionOptions{"test-driver", std::chrono::duration<double>(reply_timeout)},
+inline std::unique_ptr<RemoteLoop> start_loop(const DriverCommand& command, double reply_timeout = 10.0,
+                                              double start_timeout = 30.0) {
+  return std::make_unique<RemoteLoop>(command,
+                                      ConnectionOptions{"test-driver", std::chrono::duration<double>(reply_timeout),
+                                                        std::chrono::duration<double>(start_timeout)},
                                       /*exit_on_ignored_failure=*/false);
 }
 

@@ -70,6 +70,10 @@ class DriverEvents {
 struct ConnectionOptions {
   std::string name;  // the backend's name, in messages
   std::chrono::duration<double> reply_timeout{10.0};
+  // How long the driver may take to send its hello (at least reply_timeout):
+  // an interpreter that imports its loop on a loaded machine starts far more
+  // slowly than it answers, so a short reply timeout must not fail the start.
+  std::chrono::duration<double> start_timeout{30.0};
 };
 
 class DriverConnection {
