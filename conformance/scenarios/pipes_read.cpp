@@ -12,7 +12,7 @@ bool buffered_variant(const ScenarioContext& ctx) { return ctx.variant().find("+
 LOOPSPEC_SCENARIO({
     .id = "pipes.read.data-then-eof",
     .title = "connect_read_pipe: a read-only transport; 300 KB written by the other end arrive in order, then its "
-             "close brings eof_received once (returning true) and connection_lost(None)",
+             "close (once they arrived) brings eof_received once (returning true) and connection_lost(None)",
     .rules = {"transport.hierarchy.read-pipe", "loop.setup.returns-transport-and-protocol",
               "loop.setup.loop-creates-transport", "proto.made.transport-argument", "proto.streaming.factories",
               "buffered.supported-wherever-streaming", "transport.extra-info.pipe", "transport.extra-info.default",
@@ -49,6 +49,10 @@ LOOPSPEC_SCENARIO({
 
           const std::string data = pattern(300000, 911);
           conn->peer->send(data);
+          // The writer closes once everything arrived, so the end of file meets an empty pipe in every run; an
+          // end with data still waiting is pipes.read.eof-with-data-waiting's question.
+          ctx.run_until([&] { return conn->seen.received.size() >= data.size() || conn->seen.lost > 0; },
+                        "the 300000 bytes before the writer closes");
           conn->peer->close();
           if (!ctx.expect_within("proto.eof.on-peer-shutdown", [&] { return conn->seen.eof > 0 || conn->seen.lost > 0; },
                                  "eof_received after the writer closed")) {
@@ -87,6 +91,41 @@ LOOPSPEC_SCENARIO({
 });
 
 LOOPSPEC_SCENARIO({
+    .id = "pipes.read.eof-with-data-waiting",
+    .title = "while reading is paused the other end writes 8000 bytes and closes; resume_reading delivers every byte "
+             "in order, then eof_received",
+    .rules = {"proto.data.in-order", "buffered.data.in-order", "proto.eof.on-peer-shutdown"},
+    .variants = pipe_variants::kRead,
+    .body =
+        [](ScenarioContext& ctx) {
+          StreamHooks hooks;
+          hooks.on_eof = [] { return true; };
+          auto conn = open_read_pipe(ctx, hooks);
+          auto& t = conn->reader();
+          t.pause_reading();
+          // Fits what every kind holds unread: a raw pty takes about 12 KB, pipes and FIFOs 64 KB.
+          const std::string data = pattern(8000, 914);
+          conn->peer->send(data);
+          conn->peer->close();
+          ctx.wait([&] { return conn->peer->snapshot().closed; }, "the writer to write everything and close");
+          t.resume_reading();
+          if (!ctx.expect_within("proto.eof.on-peer-shutdown", [&] { return conn->seen.eof > 0 || conn->seen.lost > 0; },
+                                 "eof_received after the writer closed")) {
+            return;
+          }
+          ctx.run_pending();
+          const bool intact = conn->seen.received == data;
+          const std::string message = fmt::format("{} bytes waited in the pipe when its writer closed, {} were delivered{}",
+                                                  data.size(), conn->seen.received.size(), intact ? "" : ", not the same bytes");
+          ctx.check("proto.data.in-order", intact, message);
+          if (buffered_variant(ctx)) ctx.check("buffered.data.in-order", intact, message);
+          ctx.check("proto.eof.on-peer-shutdown", conn->seen.eof == 1 && !conn->seen.lost_error,
+                    fmt::format("eof_received called {} times after the writer closed{}", conn->seen.eof,
+                                conn->seen.lost ? ", then " + lost_text(conn->seen) : ""));
+        },
+});
+
+LOOPSPEC_SCENARIO({
     .id = "pipes.read.eof-false-closes",
     .title = "eof_received returns false on a read pipe: connection_lost(None) follows",
     .rules = {"proto.eof.false-closes", "proto.eof.at-most-once", "proto.eof.on-peer-shutdown", "proto.connection-lost.none-on-close"},
@@ -97,6 +136,8 @@ LOOPSPEC_SCENARIO({
           hooks.on_eof = [] { return false; };
           auto conn = open_read_pipe(ctx, hooks);
           conn->peer->send("last words");
+          // Closed once they arrived: the end of file meets an empty pipe in every run.
+          ctx.run_until([&] { return conn->seen.received.size() >= 10 || conn->seen.lost > 0; }, "'last words'");
           conn->peer->close();
           if (!ctx.expect_within("proto.eof.false-closes", [&] { return conn->seen.lost > 0; },
                                  "connection_lost after eof_received returned false")) {

@@ -349,6 +349,16 @@ std::vector<CheckerCase> checker_cases() {
       // Rule: read.is-reading.reflects-state
       {"read.is-reading.reflects-state", R, "not_reading_after_resume",
        [] { return B().made().reading(false).call("pause_reading").call("resume_reading").lost(); }},
+      // Rule: read.is-reading.reflects-state
+      {"read.is-reading.reflects-state", A, "not_reading_once_the_input_ended", [] {
+         return B().made().reading(false).call("pause_reading").reading(true).call("resume_reading").data(5)
+             .reading(false).eof(true).call("is_reading").lost();
+       }},
+      // Rule: read.is-reading.reflects-state
+      {"read.is-reading.reflects-state", R, "not_reading_after_resume_before_the_input_ended", [] {
+         return B().made().reading(false).call("pause_reading").reading(true).call("resume_reading")
+             .reading(false).data(5).eof(true).lost();
+       }},
       // Rule: read.pause.idempotent
       {"read.pause.idempotent", A, "pause_twice", [] {
          return B().made().reading(false).call("pause_reading").call("pause_reading").lost();
