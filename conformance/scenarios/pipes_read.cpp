@@ -9,6 +9,13 @@ namespace {
 
 bool buffered_variant(const ScenarioContext& ctx) { return ctx.variant().find("+buffered") != std::string::npos; }
 
+// A read pipe whose eof_received returns true, so what follows the end of file is the scenario's to decide.
+std::unique_ptr<PipeConnection> open_read_pipe_kept_open_at_eof(ScenarioContext& ctx) {
+  StreamHooks hooks;
+  hooks.on_eof = [] { return true; };
+  return open_read_pipe(ctx, hooks);
+}
+
 LOOPSPEC_SCENARIO({
     .id = "pipes.read.data-then-eof",
     .title = "connect_read_pipe: a read-only transport; 300 KB written by the other end arrive in order, then its "
@@ -22,9 +29,7 @@ LOOPSPEC_SCENARIO({
     .variants = pipe_variants::kRead,
     .body =
         [](ScenarioContext& ctx) {
-          StreamHooks hooks;
-          hooks.on_eof = [] { return true; };
-          auto conn = open_read_pipe(ctx, hooks);
+          auto conn = open_read_pipe_kept_open_at_eof(ctx);
           auto& t = conn->reader();
           ctx.check("transport.hierarchy.read-pipe",
                     std::dynamic_pointer_cast<ReadTransport>(conn->completed) != nullptr &&
@@ -98,9 +103,7 @@ LOOPSPEC_SCENARIO({
     .variants = pipe_variants::kRead,
     .body =
         [](ScenarioContext& ctx) {
-          StreamHooks hooks;
-          hooks.on_eof = [] { return true; };
-          auto conn = open_read_pipe(ctx, hooks);
+          auto conn = open_read_pipe_kept_open_at_eof(ctx);
           auto& t = conn->reader();
           t.pause_reading();
           // Fits what every kind holds unread: a raw pty takes about 12 KB, pipes and FIFOs 64 KB.
