@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the plain build, then the harness, reference,
+# Builds and runs every test: the plain build, then the harness, kit, reference,
 # remote-backend and conformance suites under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 # -g1: sanitizer reports keep file:line at a fraction of -g's cost. clang 14 builds this tree in two
 # thirds of g++'s time (504 s against 752 s here) and checks the code with a second compiler.
-sanitized=(harness_tests reference_tests remote_tests conformance_tests)
+sanitized=(harness_tests kit_tests reference_tests remote_tests conformance_tests)
 phase "ASan + UBSan build, clang 14 (${sanitized[*]})"
 scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=Sanitize -DLOOPSPEC_SANITIZE=ON \

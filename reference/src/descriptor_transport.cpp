@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
 namespace loopspec::reference {
 
@@ -65,7 +65,7 @@ void DescriptorTransport<Interface, P>::deliver_connection_lost(const MaybeError
     try {
       protocol->connection_lost(exc);
     } catch (...) {
-      loop_->report_exception("connection_lost", error_from_current_exception());
+      loop_->report_exception("connection_lost", kit::error_from_current_exception());
     }
   }
   release();
@@ -91,14 +91,14 @@ void DescriptorTransport<Interface, P>::on_loop_destroyed() {
 }
 
 template <class Interface, class P>
-void DescriptorTransport<Interface, P>::pause_if_over(WriteFlow& flow, std::size_t buffered) {
+void DescriptorTransport<Interface, P>::pause_if_over(kit::WriteFlow& flow, std::size_t buffered) {
   if (!made_ || ending() || !flow.should_pause(buffered)) return;
   auto protocol = protocol_;
   call("pause_writing", [&] { protocol->pause_writing(); });
 }
 
 template <class Interface, class P>
-void DescriptorTransport<Interface, P>::resume_if_drained(WriteFlow& flow, std::size_t buffered) {
+void DescriptorTransport<Interface, P>::resume_if_drained(kit::WriteFlow& flow, std::size_t buffered) {
   if (!made_ || ending() || !flow.should_resume(buffered)) return;
   auto protocol = protocol_;
   call("resume_writing", [&] { protocol->resume_writing(); });

@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
 namespace loopspec::reference {
 
@@ -36,8 +36,7 @@ TimerQueue::Clock::duration to_clock_duration(Duration seconds) {
 
 }  // namespace
 
-EpollLoop::EpollLoop(Faults faults)
-    : faults_(faults), events_(kMaxEventsPerWait), read_buffer_(new char[kReadBufferSize + 1]) {
+EpollLoop::EpollLoop(kit::Faults faults) : LoopBase("loopspec reference loop", faults), events_(kMaxEventsPerWait) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -87,7 +86,7 @@ void EpollLoop::run_guarded(std::string_view context, F&& callback) {
   try {
     callback();
   } catch (...) {
-    report_exception(context, error_from_current_exception());
+    report_exception(context, kit::error_from_current_exception());
   }
 }
 
@@ -173,16 +172,6 @@ std::shared_ptr<TimerHandle> EpollLoop::call_later(Duration delay, std::function
 
 std::shared_ptr<TimerHandle> EpollLoop::call_at(Duration when, std::function<void()> callback) {
   return timers_.schedule(TimerQueue::Clock::time_point(to_clock_duration(when)), std::move(callback));
-}
-
-void EpollLoop::set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
-
-void EpollLoop::report_exception(std::string_view context, const Error& error) {
-  if (exception_handler_) {
-    exception_handler_(context, error);
-  } else {
-    std::cerr << "loopspec reference loop: exception in " << context << ": " << error.to_string() << "\n";
-  }
 }
 
 // ---- fd watching ----

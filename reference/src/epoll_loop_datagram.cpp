@@ -3,7 +3,7 @@
 
 #include "loopspec/reference/datagram_transport.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
 namespace loopspec::reference {
 
@@ -20,7 +20,7 @@ void EpollLoop::create_datagram_endpoint(DatagramProtocolFactory factory, Datagr
     protocol = factory();
   } catch (...) {
     ::close(fd);
-    return complete_with_error(std::move(done), error_from_current_exception());
+    return complete_with_error(std::move(done), kit::error_from_current_exception());
   }
   if (!protocol) {
     ::close(fd);

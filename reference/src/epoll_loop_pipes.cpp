@@ -2,7 +2,7 @@
 #include <unistd.h>
 
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/reference/pipe_descriptor.hpp"
 #include "loopspec/reference/read_pipe_transport.hpp"
 #include "loopspec/reference/write_pipe_transport.hpp"
@@ -32,7 +32,7 @@ std::optional<std::pair<PipeKind, std::shared_ptr<StreamProtocol>>> prepare_pipe
   try {
     protocol = factory();
   } catch (...) {
-    return fail(error_from_current_exception());
+    return fail(kit::error_from_current_exception());
   }
   if (!protocol) return fail(Error{"TypeError", 0, "the protocol factory returned no protocol"});
   return std::pair{kind, std::move(protocol)};

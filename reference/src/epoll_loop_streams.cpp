@@ -9,7 +9,7 @@
 #include "loopspec/reference/stream_connector.hpp"
 #include "loopspec/reference/stream_server.hpp"
 #include "loopspec/reference/stream_transport.hpp"
-#include "loopspec/reference/tls_setup.hpp"
+#include "loopspec/kit/tls_setup.hpp"
 
 namespace loopspec::reference {
 
@@ -25,13 +25,13 @@ void complete_later(EpollLoop& loop, Completion<T> done, Error error) {
 void EpollLoop::create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
                                   Completion<Transport> done) {
   if (options.ssl) {
-    TlsSetup setup;
+    kit::TlsSetup setup;
     try {
-      setup = tls_client_setup(*this, options, address);
+      setup = kit::tls_client_setup(*this, options, address);
     } catch (const ContractError& e) {
       return complete_later(*this, std::move(done), e.error());
     }
-    auto tls = wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
+    auto tls = kit::wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
     return StreamConnector::start(*this, std::move(tls.factory), address, std::move(tls.done));
   }
   StreamConnector::start(*this, std::move(factory), address, std::move(done));
@@ -41,7 +41,7 @@ void EpollLoop::create_server(StreamProtocolFactory factory, Address address, Se
                               Completion<Server> done) {
   if (options.ssl) {
     try {
-      factory = wrap_for_tls(*this, std::move(factory), tls_server_setup(*this, options), nullptr).factory;
+      factory = kit::wrap_for_tls(*this, std::move(factory), kit::tls_server_setup(*this, options), nullptr).factory;
     } catch (const ContractError& e) {
       return complete_later(*this, std::move(done), e.error());
     }
@@ -57,13 +57,13 @@ void EpollLoop::connect_accepted_socket(StreamProtocolFactory factory, int fd, S
     complete_later(*this, std::move(done), std::move(error));
   };
   if (options.ssl) {
-    TlsSetup setup;
+    kit::TlsSetup setup;
     try {
-      setup = tls_server_setup(*this, options);
+      setup = kit::tls_server_setup(*this, options);
     } catch (const ContractError& e) {
       return fail(e.error());
     }
-    auto tls = wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
+    auto tls = kit::wrap_for_tls(*this, std::move(factory), std::move(setup), std::move(done));
     factory = std::move(tls.factory);
     done = std::move(tls.done);
   }

@@ -1,6 +1,6 @@
 // EpollLoop's child processes: build the protocol, start the child, hand over.
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/reference/subprocess_transport.hpp"
 
 namespace loopspec::reference {
@@ -11,7 +11,7 @@ void EpollLoop::subprocess_exec(SubprocessProtocolFactory factory, std::vector<s
   try {
     protocol = factory();
   } catch (...) {
-    return complete_with_error(std::move(done), error_from_current_exception());
+    return complete_with_error(std::move(done), kit::error_from_current_exception());
   }
   if (!protocol) return complete_with_error(std::move(done), Error{"TypeError", 0, "the protocol factory returned no protocol"});
   try {

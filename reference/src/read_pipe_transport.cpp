@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
 namespace loopspec::reference {
 
@@ -38,7 +38,7 @@ void ReadPipeTransport::on_eof() {
   try {
     protocol->eof_received();
   } catch (...) {
-    loop_->report_exception("eof_received", error_from_current_exception());
+    loop_->report_exception("eof_received", kit::error_from_current_exception());
   }
 }
 

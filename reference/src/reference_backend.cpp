@@ -1,8 +1,8 @@
 #include "loopspec/reference/reference_backend.hpp"
 
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
-#include "loopspec/reference/tls_context.hpp"
+#include "loopspec/kit/faults.hpp"
+#include "loopspec/kit/tls_context.hpp"
 
 #ifndef LOOPSPEC_VERSION
 #error "LOOPSPEC_VERSION must be defined by the build"
@@ -14,10 +14,10 @@ namespace {
 
 class ReferenceBackend final : public Backend {
  public:
-  ReferenceBackend(Faults faults, const std::string& profile)
+  ReferenceBackend(kit::Faults faults, const std::string& profile)
       // SubprocessTransport.close(): 3.8 kill()s the child, 3.4.3 terminate()s it.
       : faults_(faults), subprocess_close_signal_(profile == "3.4.3" ? SIGTERM : SIGKILL) {
-    prepare_tls();
+    kit::prepare_tls();
   }
   const BackendInfo& info() const override { return reference_backend_info(); }
   std::unique_ptr<EventLoop> make_loop() override {
@@ -27,7 +27,7 @@ class ReferenceBackend final : public Backend {
   }
 
  private:
-  Faults faults_;
+  kit::Faults faults_;
   int subprocess_close_signal_;
 };
 
@@ -38,7 +38,7 @@ const BackendInfo& reference_backend_info() {
       "reference",       "loopspec reference epoll loop",
       LOOPSPEC_VERSION,  {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kUdp,
                          capability::kPipes, capability::kSubprocess, capability::kTls},
-      fault_catalogue(),
+      kit::fault_catalogue(),
   };
   return info;
 }
@@ -49,7 +49,7 @@ namespace loopspec {
 
 void register_reference_backend(BackendRegistry& registry) {
   registry.add("reference", [](const BackendOptions& options) -> std::unique_ptr<Backend> {
-    return std::make_unique<reference::ReferenceBackend>(reference::faults_from_name(options.fault), options.profile);
+    return std::make_unique<reference::ReferenceBackend>(kit::faults_from_name(options.fault, reference::reference_backend_info()), options.profile);
   });
 }
 

@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/reference/socket_address.hpp"
 
 namespace loopspec::reference {
@@ -239,7 +239,7 @@ void start_stream_connection(EpollLoop& loop, int fd, const StreamProtocolFactor
     protocol = factory();
   } catch (...) {
     ::close(fd);
-    return report(error_from_current_exception());
+    return report(kit::error_from_current_exception());
   }
   if (!protocol) {
     ::close(fd);

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/reference/pipe_descriptor.hpp"
 #include "loopspec/reference/process_spawn.hpp"
 #include "loopspec/reference/read_pipe_transport.hpp"
@@ -98,7 +98,7 @@ void ChildProcessTransport::run_protocol(const char* name, const std::function<v
   try {
     callback(*protocol);
   } catch (...) {
-    loop_.report_exception(name, error_from_current_exception());
+    loop_.report_exception(name, kit::error_from_current_exception());
   }
 }
 

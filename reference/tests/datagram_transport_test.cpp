@@ -215,7 +215,7 @@ class DatagramQueue : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // An endpoint sending to a raw socket that does not read, with `queued` datagrams queued.
-  void open_with_backlog(std::size_t queued, Faults faults = {}) {
+  void open_with_backlog(std::size_t queued, kit::Faults faults = {}) {
     rig = std::make_unique<DatagramRig>(faults);
     raw = RawDatagram::bind(rig->loop, rig->runner, bind_address(UnixAddress{(dir_ / "raw").string()}));
     raw->set_reading(false);

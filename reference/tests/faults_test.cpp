@@ -1,7 +1,7 @@
 // The fault switch: each test-only deviation really deviates, exactly where its
 // catalogue entry says (one test per fault, named after it), and the backend
 // registers itself with the complete fault list.
-#include "loopspec/reference/faults.hpp"
+#include "loopspec/kit/faults.hpp"
 
 #include <set>
 #include <string>
@@ -21,7 +21,7 @@ using testing::Rig;
 // A connection over a socketpair on a loop with one fault switched on.
 class FaultRig {
  public:
-  explicit FaultRig(const std::string& fault) : rig(faults_from_name(fault)) {
+  explicit FaultRig(const std::string& fault) : rig(kit::faults_from_name(fault, reference_backend_info())) {
     rig.loop.set_exception_handler([](std::string_view, const Error&) {});
     transport = rig.connect_pair(protocol);
   }
@@ -276,22 +276,22 @@ TEST(Fault, LostErrorOnClose) {
 
 TEST(FaultSwitch, NoFaultByDefault) {
   // Machinery: with no fault named the reference is the contract.
-  EXPECT_EQ(faults_from_name(""), Faults{});
+  EXPECT_EQ(kit::faults_from_name("", reference_backend_info()), kit::Faults{});
 }
 
 TEST(FaultSwitch, EveryCatalogueEntrySwitchesOnExactlyItsOwnFlag) {
   // Machinery: names are unique and each selects a different single deviation.
   std::set<std::string> names;
-  std::vector<Faults> seen;
-  for (const auto& fault : fault_catalogue()) {
+  std::vector<kit::Faults> seen;
+  for (const auto& fault : kit::fault_catalogue()) {
     EXPECT_TRUE(names.insert(fault.name).second) << fault.name;
-    Faults faults = faults_from_name(fault.name);
-    EXPECT_NE(faults, Faults{}) << fault.name;
+    kit::Faults faults = kit::faults_from_name(fault.name, reference_backend_info());
+    EXPECT_NE(faults, kit::Faults{}) << fault.name;
     for (const auto& other : seen) EXPECT_NE(faults, other) << fault.name;
     seen.push_back(faults);
     EXPECT_FALSE(fault.description.empty()) << fault.name;
   }
-  EXPECT_EQ(fault_catalogue().size(), 50u);
+  EXPECT_EQ(kit::fault_catalogue().size(), 50u);
 }
 
 TEST(FaultSwitch, EveryFaultBreaksAFixedRule) {
@@ -352,7 +352,7 @@ TEST(FaultSwitch, EveryFaultBreaksAFixedRule) {
       "transport.extra-info.ssl-compression-name-or-none",
   };
   std::set<std::string> broken;
-  for (const auto& fault : fault_catalogue()) {
+  for (const auto& fault : kit::fault_catalogue()) {
     EXPECT_EQ(targets.count(fault.breaks), 1u) << fault.name << " -> " << fault.breaks;
     broken.insert(fault.breaks);
   }
@@ -362,7 +362,7 @@ TEST(FaultSwitch, EveryFaultBreaksAFixedRule) {
 TEST(FaultSwitch, UnknownFaultNameIsRejectedWithTheKnownOnes) {
   // Machinery: bad input gets a clear error.
   try {
-    faults_from_name("pause-sometimes");
+    kit::faults_from_name("pause-sometimes", reference_backend_info());
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
     std::string message = e.what();
@@ -384,7 +384,7 @@ TEST(ReferenceBackend, RegistersWithItsCapabilitiesAndFaults) {
   EXPECT_FALSE(info.version.empty());
   EXPECT_EQ(info.capabilities,
             (std::set<std::string>{"tcp", "unix", "buffered", "udp", "pipes", "subprocess", "tls"}));
-  EXPECT_EQ(info.faults.size(), fault_catalogue().size());
+  EXPECT_EQ(info.faults.size(), kit::fault_catalogue().size());
   EXPECT_THROW(registry.create("reference", BackendOptions{"no-such-fault"}), std::invalid_argument);
 }
 
@@ -400,7 +400,7 @@ TEST(ReferenceBackend, MakeLoopHonoursTheFault) {
   auto other = backend->make_loop();
   EXPECT_NE(other.get(), loop.get());
   auto plain = registry.create("reference", {})->make_loop();
-  EXPECT_EQ(dynamic_cast<EpollLoop&>(*plain).faults(), Faults{});
+  EXPECT_EQ(dynamic_cast<EpollLoop&>(*plain).faults(), kit::Faults{});
 }
 
 }  // namespace

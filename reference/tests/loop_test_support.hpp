@@ -385,7 +385,7 @@ Outcome<T> await_outcome(LoopRunner& runner, const std::function<void(Completion
 
 // A loop (with the given faults) and its runner.
 struct LoopRig {
-  explicit LoopRig(Faults faults = {}) : loop(faults) {}
+  explicit LoopRig(kit::Faults faults = {}) : loop(faults) {}
 
   EpollLoop loop;
   LoopRunner runner{loop};
@@ -397,7 +397,7 @@ struct LoopRig {
 
 // A loop, its runner and one connection to a RawEnd.
 struct Rig : LoopRig {
-  explicit Rig(Faults faults = {}) : LoopRig(faults) {}
+  explicit Rig(kit::Faults faults = {}) : LoopRig(faults) {}
 
   std::shared_ptr<RawEnd> raw;
 

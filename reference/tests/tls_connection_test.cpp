@@ -3,8 +3,9 @@
 // closing, and that nothing outlives the loop.
 #include <gtest/gtest.h>
 
-#include "loopspec/reference/tls_protocol.hpp"
-#include "loopspec/reference/tls_transport.hpp"
+#include "loopspec/reference/reference_backend.hpp"
+#include "loopspec/kit/tls_protocol.hpp"
+#include "loopspec/kit/tls_transport.hpp"
 #include "tls_test_support.hpp"
 
 namespace loopspec::reference {
@@ -62,7 +63,7 @@ TEST(TlsConnection, HandshakeThenMadeThenDataBothWays) {
   ASSERT_TRUE(pair.client_outcome->ok());
   EXPECT_EQ(pair.client_outcome->value, pair.client->transport);
   EXPECT_EQ(pair.client->transport->get_protocol(), pair.client);
-  EXPECT_NE(std::dynamic_pointer_cast<TlsTransport>(pair.client->transport), nullptr);
+  EXPECT_NE(std::dynamic_pointer_cast<kit::TlsTransport>(pair.client->transport), nullptr);
 
   const std::string request = testing::pattern(300000, 1);
   pair.client->transport->write(request);
@@ -213,7 +214,7 @@ TEST(TlsConnection, EofReturningTrueStillCloses) {
 
 TEST(TlsConnection, FaultEofTrueKeepsOpen) {
   // Machinery: the tls-eof-true-keeps-open fault deviates where it says.
-  TlsPair pair(faults_from_name("tls-eof-true-keeps-open"));
+  TlsPair pair(kit::faults_from_name("tls-eof-true-keeps-open", reference_backend_info()));
   ASSERT_TRUE(pair.establish());
   pair.server->keep_open_on_eof = true;
   pair.client->transport->close();
@@ -359,9 +360,9 @@ class NeitherKind : public StreamProtocol {};
 TEST(TlsConnection, ApplicationProtocolMustBeAProtocolOrABufferedProtocol) {
   // Machinery: a protocol of another kind is a TypeError, on creation and in set_protocol.
   Rig rig;
-  auto context = TlsContext::create(*tls_client_options().ssl, false);
+  auto context = kit::TlsContext::create(*tls_client_options().ssl, false);
   try {
-    TlsProtocol::create(rig.loop, context, TlsOptions{false, "localhost"}, std::make_shared<NeitherKind>(), nullptr);
+    kit::TlsProtocol::create(rig.loop, context, kit::TlsOptions{false, "localhost"}, std::make_shared<NeitherKind>(), nullptr);
     FAIL() << "no error";
   } catch (const ContractError& e) {
     EXPECT_EQ(e.error().type, "TypeError");

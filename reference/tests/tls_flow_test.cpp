@@ -3,7 +3,8 @@
 // decrypted data in hand; BufferedProtocols over TLS.
 #include <gtest/gtest.h>
 
-#include "loopspec/reference/tls_transport.hpp"
+#include "loopspec/reference/reference_backend.hpp"
+#include "loopspec/kit/tls_transport.hpp"
 #include "tls_test_support.hpp"
 
 namespace loopspec::reference {
@@ -63,7 +64,7 @@ TEST(TlsFlow, DefaultWatermarksAreAsyncios) {
 
 // A server whose protocol is a BufferedProtocol with `size`-byte buffers.
 struct BufferedServer {
-  explicit BufferedServer(std::size_t size, Faults faults = {}) : pair(faults) {
+  explicit BufferedServer(std::size_t size, kit::Faults faults = {}) : pair(faults) {
     buffered = std::make_shared<RecordingBufferedProtocol>(&pair.rig.runner, size);
   }
   bool establish() {
@@ -111,7 +112,7 @@ TEST(TlsFlow, PauseInsideGetBufferHoldsDecryptedDataUntilResume) {
 
 TEST(TlsFlow, FaultDeliversWhilePaused) {
   // Machinery: the tls-delivers-while-paused fault deviates where it says.
-  BufferedServer server(1000, faults_from_name("tls-delivers-while-paused"));
+  BufferedServer server(1000, kit::faults_from_name("tls-delivers-while-paused", reference_backend_info()));
   ASSERT_TRUE(server.establish());
   int calls = 0;
   server.buffered->on_get_buffer = [&] {

@@ -43,7 +43,7 @@ inline ServerOptions tls_server_options(bool trusted = true, std::vector<std::st
 
 // A TLS server of the loop under test and one client of it, also of that loop.
 struct TlsPair {
-  explicit TlsPair(Faults faults = {}) : rig(faults) {}
+  explicit TlsPair(kit::Faults faults = {}) : rig(faults) {}
 
   Rig rig;
   std::shared_ptr<RecordingProtocol> client = std::make_shared<RecordingProtocol>(&rig.runner);

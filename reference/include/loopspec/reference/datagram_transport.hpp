@@ -44,7 +44,7 @@
 #include "loopspec/reference/descriptor_transport.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
 #include "loopspec/reference/socket_address.hpp"
-#include "loopspec/reference/write_flow.hpp"
+#include "loopspec/kit/write_flow.hpp"
 
 namespace loopspec::reference {
 
@@ -103,7 +103,7 @@ class DatagramSocketTransport final : public DescriptorTransport<DatagramTranspo
 
   std::deque<Datagram> queue_;
   std::size_t queued_bytes_ = 0;
-  WriteFlow flow_{faults_};
+  kit::WriteFlow flow_{faults_};
   bool enobufs_injected_ = false;  // dgram-enobufs-closes fault only
 };
 

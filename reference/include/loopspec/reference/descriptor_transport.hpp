@@ -39,9 +39,9 @@
 
 #include "loopspec/event_loop.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
-#include "loopspec/reference/protocol_call.hpp"
-#include "loopspec/reference/write_flow.hpp"
+#include "loopspec/kit/faults.hpp"
+#include "loopspec/kit/protocol_call.hpp"
+#include "loopspec/kit/write_flow.hpp"
 
 namespace loopspec::reference {
 
@@ -92,13 +92,13 @@ class DescriptorTransport : public Interface,
 
   template <class F>
   bool call(const char* name, F&& callback) {
-    return call_protocol(loop_, name, std::forward<F>(callback), [this](const Error& error) { lose(error); });
+    return kit::call_protocol(loop_, name, std::forward<F>(callback), [this](const Error& error) { lose(error); });
   }
 
   // Flow control (see the top comment): pause_if_over after the buffer grew,
   // resume_if_drained after it drained, both when the limits changed.
-  void pause_if_over(WriteFlow& flow, std::size_t buffered);
-  void resume_if_drained(WriteFlow& flow, std::size_t buffered);
+  void pause_if_over(kit::WriteFlow& flow, std::size_t buffered);
+  void resume_if_drained(kit::WriteFlow& flow, std::size_t buffered);
 
   // What a derived class adds to the lifecycle.
   virtual void on_connection_made() {}
@@ -108,7 +108,7 @@ class DescriptorTransport : public Interface,
   virtual void on_released() {}
 
   EpollLoop* loop_;  // null once the loop is destroyed
-  const Faults faults_;
+  const kit::Faults faults_;
   int fd_;
   Phase phase_ = Phase::Open;
   bool made_ = false;  // connection_made delivered

@@ -11,8 +11,8 @@
 //   before run_forever, run_forever runs one iteration and returns.
 // - call_soon_threadsafe may be called from any thread; it wakes the loop
 //   through an eventfd.
-// - An exception escaping a callback goes to the exception handler (default:
-//   a line on stderr) and the loop goes on. Transports catch the exceptions of
+// - An exception escaping a callback goes to the exception handler
+//   (kit::LoopBase) and the loop goes on. Transports catch the exceptions of
 //   protocol callbacks themselves and close with the canonical error.
 // - time() is steady_clock in seconds.
 // - Every fd the loop opens is non-blocking and close-on-exec. Destroying the
@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "loopspec/event_loop.hpp"
-#include "loopspec/reference/faults.hpp"
+#include "loopspec/kit/loop_base.hpp"
 #include "loopspec/reference/timer_queue.hpp"
 
 namespace loopspec::reference {
@@ -62,12 +62,9 @@ class FdWatcher : public LoopResident {
   virtual void on_writable() = 0;
 };
 
-class EpollLoop final : public EventLoop {
+class EpollLoop final : public kit::LoopBase {
  public:
-  using ExceptionHandler = std::function<void(std::string_view context, const Error& error)>;
-  static constexpr std::size_t kReadBufferSize = 256 * 1024;
-
-  explicit EpollLoop(Faults faults = {});
+  explicit EpollLoop(kit::Faults faults = {});
   ~EpollLoop() override;
   EpollLoop(const EpollLoop&) = delete;
   EpollLoop& operator=(const EpollLoop&) = delete;
@@ -98,30 +95,14 @@ class EpollLoop final : public EventLoop {
   void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
                         Completion<SubprocessTransport> done) override;
 
-  // Completes a setup with its error from a scheduled callback, so that
-  // `done` never runs inside the call that started the setup.
-  template <class T>
-  void complete_with_error(Completion<T> done, Error error) {
-    call_soon([done = std::move(done), error = std::move(error)] { done(Outcome<T>{nullptr, error}); });
-  }
-
   // asyncio's call_at: `when` on the time() scale.
   std::shared_ptr<TimerHandle> call_at(Duration when, std::function<void()> callback);
   bool is_running() const { return running_; }
 
-  // Where exceptions of callbacks and protocols are reported.
-  void set_exception_handler(ExceptionHandler handler);
-  void report_exception(std::string_view context, const Error& error);
-
-  const Faults& faults() const { return faults_; }
   // The signal SubprocessTransport.close() sends a running child: SIGKILL (the
   // 3.8 page, the default) or SIGTERM (3.4.3).
   void set_subprocess_close_signal(int signal) { subprocess_close_signal_ = signal; }
   int subprocess_close_signal() const { return subprocess_close_signal_; }
-  // The loop-owned receive buffer (kReadBufferSize bytes plus one spare byte
-  // in front for the data-after-eof fault). Valid until the next read.
-  std::span<char> read_buffer() { return {read_buffer_.get(), kReadBufferSize + 1}; }
-
   // fd watching (see the top comment).
   void watch_fd(int fd, std::shared_ptr<FdWatcher> watcher);
   void set_reading(int fd, bool on);
@@ -152,7 +133,6 @@ class EpollLoop final : public EventLoop {
   template <class F>
   void run_guarded(std::string_view context, F&& callback);
 
-  Faults faults_;
   int subprocess_close_signal_ = SIGKILL;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -172,9 +152,6 @@ class EpollLoop final : public EventLoop {
   std::mutex threadsafe_mutex_;
   std::vector<std::function<void()>> threadsafe_;
   std::atomic<bool> wake_pending_{false};
-
-  std::unique_ptr<char[]> read_buffer_;
-  ExceptionHandler exception_handler_;
 };
 
 }  // namespace loopspec::reference

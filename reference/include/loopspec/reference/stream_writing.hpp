@@ -27,8 +27,8 @@
 #include <span>
 #include <string_view>
 
-#include "loopspec/reference/write_flow.hpp"
-#include "loopspec/reference/write_queue.hpp"
+#include "loopspec/kit/write_flow.hpp"
+#include "loopspec/kit/write_queue.hpp"
 
 struct iovec;
 
@@ -59,8 +59,8 @@ class StreamWriting : public Base {
   void flush();
   void drop_queued_output() override { queue_.clear(); }
 
-  WriteQueue queue_;
-  WriteFlow flow_{this->faults_};
+  kit::WriteQueue queue_;
+  kit::WriteFlow flow_{this->faults_};
 
  private:
   // Writes what the kernel takes now; advances (index, offset). False after a fatal error.

@@ -49,7 +49,7 @@
 #include "loopspec/event_loop.hpp"
 #include "loopspec/reference/child_exit_watch.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
+#include "loopspec/kit/faults.hpp"
 
 namespace loopspec::reference {
 
@@ -108,7 +108,7 @@ class ChildProcessTransport final : public SubprocessTransport,
   bool reaped() const { return returncode_.has_value() || (exit_watch_ && exit_watch_->reaped()); }
 
   EpollLoop& loop_;
-  const Faults faults_;
+  const kit::Faults faults_;
   pid_t pid_;
   std::shared_ptr<SubprocessProtocol> protocol_;
   std::array<std::shared_ptr<BaseTransport>, 3> pipes_;  // by child fd; null: not a pipe

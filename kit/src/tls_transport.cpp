@@ -1,8 +1,8 @@
-#include "loopspec/reference/tls_transport.hpp"
+#include "loopspec/kit/tls_transport.hpp"
 
-#include "loopspec/reference/tls_protocol.hpp"
+#include "loopspec/kit/tls_protocol.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 TlsTransport::TlsTransport(std::weak_ptr<TlsProtocol> tls, const Faults& faults)
     : tls_(std::move(tls)), faults_(faults) {
@@ -82,4 +82,4 @@ bool TlsTransport::can_write_eof() {
   return faults_.tls_claims_write_eof;
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -20,11 +20,11 @@
 #include <memory>
 #include <string>
 
-#include "loopspec/reference/faults.hpp"
-#include "loopspec/reference/write_flow.hpp"
+#include "loopspec/kit/faults.hpp"
+#include "loopspec/kit/write_flow.hpp"
 #include "loopspec/transports.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class TlsProtocol;
 
@@ -70,4 +70,4 @@ class TlsTransport final : public Transport {
   std::map<std::string, nlohmann::json, std::less<>> tls_info_;
 };
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -27,7 +27,7 @@
 
 struct ssl_ctx_st;
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class TlsContext {
   struct Passkey {};
@@ -63,4 +63,4 @@ class TlsContext {
 // instead of each paying for it. Idempotent.
 void prepare_tls();
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,16 +1,19 @@
 // The TLS building blocks without a loop: contexts built from TlsConfig
 // (tls_context.hpp) and two sessions (tls_session.hpp) wired back to back in
 // memory, so every byte between them is moved by the test.
-#include "loopspec/reference/tls_session.hpp"
+#include "loopspec/kit/tls_session.hpp"
 
 #include <gtest/gtest.h>
 
-#include "tls_test_support.hpp"
+#include "loopspec/tls_material.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 namespace {
 
-using testing::tls_material;
+const TlsMaterial& tls_material() {
+  static const TlsMaterial material = TlsMaterial::locate();
+  return material;
+}
 using Status = TlsSession::Status;
 
 TlsConfig client_config() {
@@ -216,4 +219,4 @@ TEST(TlsSession, ApplicationDataBeforeThePeersCloseNotifyIsDropped) {
 }
 
 }  // namespace
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

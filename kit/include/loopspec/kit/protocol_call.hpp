@@ -9,13 +9,13 @@
 #pragma once
 
 #include "loopspec/error.hpp"
-#include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/loop_base.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 template <class Callback, class OnFailure>
-bool call_protocol(EpollLoop* loop, const char* name, Callback&& callback, OnFailure&& on_failure) {
+bool call_protocol(LoopBase* loop, const char* name, Callback&& callback, OnFailure&& on_failure) {
   Error error;
   try {
     callback();
@@ -28,4 +28,4 @@ bool call_protocol(EpollLoop* loop, const char* name, Callback&& callback, OnFai
   return false;
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -8,8 +8,8 @@
 
 #include "loopspec/error.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 Error error_from_current_exception();
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

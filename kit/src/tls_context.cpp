@@ -1,4 +1,4 @@
-#include "loopspec/reference/tls_context.hpp"
+#include "loopspec/kit/tls_context.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -6,9 +6,9 @@
 
 #include <cerrno>
 
-#include "loopspec/reference/tls_error.hpp"
+#include "loopspec/kit/tls_error.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -133,4 +133,4 @@ nlohmann::json TlsContext::describe() const {
                         {"alpn_protocols", alpn_}};
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,8 +1,8 @@
-#include "loopspec/reference/write_queue.hpp"
+#include "loopspec/kit/write_queue.hpp"
 
 #include <sys/uio.h>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 // Appends below this size start a chunk with room for more small appends.
@@ -65,4 +65,4 @@ void WriteQueue::prepend_unsent(std::string_view data) {
   size_ += data.size();
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

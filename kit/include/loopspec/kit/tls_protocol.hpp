@@ -50,13 +50,13 @@
 #include <string_view>
 
 #include "loopspec/event_loop.hpp"
-#include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/faults.hpp"
-#include "loopspec/reference/tls_context.hpp"
-#include "loopspec/reference/tls_session.hpp"
-#include "loopspec/reference/write_queue.hpp"
+#include "loopspec/kit/loop_base.hpp"
+#include "loopspec/kit/faults.hpp"
+#include "loopspec/kit/tls_context.hpp"
+#include "loopspec/kit/tls_session.hpp"
+#include "loopspec/kit/write_queue.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class TlsTransport;
 
@@ -76,11 +76,11 @@ class TlsProtocol final : public Protocol, public std::enable_shared_from_this<T
 
   // app must be a Protocol or a BufferedProtocol (TypeError otherwise); the
   // session's errors are ContractErrors too. done may hold an empty function.
-  static std::shared_ptr<TlsProtocol> create(EpollLoop& loop, std::shared_ptr<const TlsContext> context,
+  static std::shared_ptr<TlsProtocol> create(LoopBase& loop, std::shared_ptr<const TlsContext> context,
                                              TlsOptions options, std::shared_ptr<StreamProtocol> app,
                                              std::shared_ptr<Completion<Transport>> done);
 
-  TlsProtocol(Passkey, EpollLoop& loop, std::shared_ptr<const TlsContext> context, TlsOptions options,
+  TlsProtocol(Passkey, LoopBase& loop, std::shared_ptr<const TlsContext> context, TlsOptions options,
               std::shared_ptr<Completion<Transport>> done);
 
   // Protocol: the raw transport's callbacks.
@@ -147,7 +147,7 @@ class TlsProtocol final : public Protocol, public std::enable_shared_from_this<T
   void fatal_error(const Error& error);
   void release();
 
-  EpollLoop* loop_;
+  LoopBase* loop_;
   const Faults faults_;
   std::shared_ptr<const TlsContext> context_;
   TlsSession session_;
@@ -174,4 +174,4 @@ class TlsProtocol final : public Protocol, public std::enable_shared_from_this<T
   std::shared_ptr<TimerHandle> shutdown_timer_;
 };
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,4 +1,4 @@
-#include "loopspec/reference/tls_session.hpp"
+#include "loopspec/kit/tls_session.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/bn.h>
@@ -8,9 +8,9 @@
 
 #include <array>
 
-#include "loopspec/reference/tls_error.hpp"
+#include "loopspec/kit/tls_error.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -267,4 +267,4 @@ nlohmann::json TlsSession::describe() const {
                         {"selected_alpn_protocol", alpn.empty() ? nlohmann::json(nullptr) : nlohmann::json(alpn)}};
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,11 +1,11 @@
-#include "loopspec/reference/write_flow.hpp"
+#include "loopspec/kit/write_flow.hpp"
 
 #include <limits>
 #include <string>
 
 #include "loopspec/error.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 void WriteFlow::set_limits(std::optional<std::int64_t> high, std::optional<std::int64_t> low) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -53,4 +53,4 @@ bool WriteFlow::should_resume(std::size_t size) {
   return true;
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

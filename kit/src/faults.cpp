@@ -1,9 +1,10 @@
-#include "loopspec/reference/faults.hpp"
+#include "loopspec/kit/faults.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -165,19 +166,34 @@ const std::vector<Fault>& fault_catalogue() {
   return catalogue;
 }
 
-Faults faults_from_name(std::string_view name) {
+std::vector<Fault> faults_named(const std::vector<std::string_view>& names) {
+  std::vector<Fault> out;
+  for (const auto& entry : fault_table()) {
+    if (std::find(names.begin(), names.end(), entry.fault.name) != names.end()) out.push_back(entry.fault);
+  }
+  for (std::string_view name : names) {
+    if (std::none_of(out.begin(), out.end(), [&](const Fault& f) { return f.name == name; })) {
+      throw std::logic_error("faults_named: '" + std::string(name) + "' is not in the fault catalogue");
+    }
+  }
+  return out;
+}
+
+Faults faults_from_name(std::string_view name, const BackendInfo& backend) {
   Faults faults;
   if (name.empty()) return faults;
+  const bool offered = std::any_of(backend.faults.begin(), backend.faults.end(),
+                                   [&](const Fault& f) { return f.name == name; });
   for (const auto& entry : fault_table()) {
-    if (entry.fault.name == name) {
+    if (offered && entry.fault.name == name) {
       faults.*entry.flag = true;
       return faults;
     }
   }
   std::string known;
-  for (const auto& entry : fault_table()) known += (known.empty() ? "" : ", ") + entry.fault.name;
-  throw std::invalid_argument("unknown fault '" + std::string(name) + "' for backend 'reference' (known: " + known +
-                              ")");
+  for (const auto& fault : backend.faults) known += (known.empty() ? "" : ", ") + fault.name;
+  throw std::invalid_argument("unknown fault '" + std::string(name) + "' for backend '" + backend.name +
+                              "' (known: " + (known.empty() ? "none" : known) + ")");
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -27,12 +27,12 @@
 #include <nlohmann/json.hpp>
 
 #include "loopspec/error.hpp"
-#include "loopspec/reference/tls_context.hpp"
+#include "loopspec/kit/tls_context.hpp"
 
 struct ssl_st;
 struct bio_st;
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class TlsSession {
  public:
@@ -90,4 +90,4 @@ class TlsSession {
   Error error_;
 };
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

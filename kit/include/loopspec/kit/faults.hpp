@@ -1,12 +1,14 @@
-// Test-only deviations of the reference loop ("faults").
+// Test-only deviations of the in-process backends ("faults").
 //
 // Each fault breaks exactly the contract rule named in its catalogue entry, so
 // the conformance suite can prove that it notices the breakage. Promises:
-// - Every fault is off unless chosen by name (BackendOptions::fault); an
-//   unknown name throws std::invalid_argument listing the known ones.
+// - Every fault is off unless chosen by name (BackendOptions::fault); a name
+//   the backend does not offer throws std::invalid_argument listing the ones
+//   it does.
 // - Each fault is one flag of Faults, consulted at the spot that deviates and
-//   nowhere else; that spot carries a "Fault: <name>" comment.
-// - With no fault chosen the reference follows the contract exactly.
+//   nowhere else; that spot carries a "Fault: <name>" comment. A backend
+//   offers (in its BackendInfo) exactly the faults its code consults.
+// - With no fault chosen a backend follows the contract as far as it can.
 #pragma once
 
 #include <string_view>
@@ -14,7 +16,7 @@
 
 #include "loopspec/backend.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 struct Faults {
   bool pause_at_high = false;
@@ -78,8 +80,12 @@ struct Faults {
 // Every fault, in catalogue order: name, description and the rule it breaks.
 const std::vector<Fault>& fault_catalogue();
 
-// The flags for a fault name; "" selects none. Throws std::invalid_argument
-// naming the known faults when the name is unknown.
-Faults faults_from_name(std::string_view name);
+// The catalogue entries with these names, in catalogue order (a backend's offer);
+// throws std::logic_error for a name not in the catalogue.
+std::vector<Fault> faults_named(const std::vector<std::string_view>& names);
 
-}  // namespace loopspec::reference
+// The flags for a fault name among those `backend` offers; "" selects none.
+// Throws std::invalid_argument naming the backend and its faults otherwise.
+Faults faults_from_name(std::string_view name, const BackendInfo& backend);
+
+}  // namespace loopspec::kit

@@ -16,7 +16,7 @@
 
 struct iovec;
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class WriteQueue {
  public:
@@ -38,4 +38,4 @@ class WriteQueue {
   std::size_t size_ = 0;
 };
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

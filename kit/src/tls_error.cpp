@@ -1,4 +1,4 @@
-#include "loopspec/reference/tls_error.hpp"
+#include "loopspec/kit/tls_error.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -6,7 +6,7 @@
 
 #include <cctype>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -39,4 +39,4 @@ Error take_session_error(const ssl_st* ssl, const std::string& fallback) {
   return take_openssl_error("SSLError", fallback);
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -16,11 +16,11 @@
 #include <memory>
 
 #include "loopspec/event_loop.hpp"
-#include "loopspec/reference/epoll_loop.hpp"
-#include "loopspec/reference/tls_context.hpp"
-#include "loopspec/reference/tls_protocol.hpp"
+#include "loopspec/kit/loop_base.hpp"
+#include "loopspec/kit/tls_context.hpp"
+#include "loopspec/kit/tls_protocol.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 struct TlsSetup {
   std::shared_ptr<const TlsContext> context;
@@ -28,8 +28,8 @@ struct TlsSetup {
 };
 
 // Throw ContractError (see above).
-TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, const Address& address);
-TlsSetup tls_server_setup(const EpollLoop& loop, const ServerOptions& options);
+TlsSetup tls_client_setup(const LoopBase& loop, const ConnectOptions& options, const Address& address);
+TlsSetup tls_server_setup(const LoopBase& loop, const ServerOptions& options);
 
 // The raw connection's factory and completion: each raw connection's
 // protocol is a TlsProtocol around a protocol from app_factory. app_done
@@ -38,7 +38,7 @@ struct TlsWrapped {
   StreamProtocolFactory factory;
   Completion<Transport> done;
 };
-TlsWrapped wrap_for_tls(EpollLoop& loop, StreamProtocolFactory app_factory, TlsSetup setup,
+TlsWrapped wrap_for_tls(LoopBase& loop, StreamProtocolFactory app_factory, TlsSetup setup,
                         Completion<Transport> app_done);
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

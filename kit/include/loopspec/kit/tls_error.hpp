@@ -11,7 +11,7 @@
 
 struct ssl_st;
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 // Error{type, 0, "[SSL: REASON] text"} from the queue's oldest entry (or `fallback` when empty).
 Error take_openssl_error(const std::string& type, const std::string& fallback);
@@ -20,4 +20,4 @@ Error take_openssl_error(const std::string& type, const std::string& fallback);
 // the peer's certificate was rejected, SSLError otherwise.
 Error take_session_error(const ssl_st* ssl, const std::string& fallback);
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -18,10 +18,10 @@
 #include <cstdint>
 #include <optional>
 
-#include "loopspec/reference/faults.hpp"
+#include "loopspec/kit/faults.hpp"
 #include "loopspec/transports.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 class WriteFlow {
  public:
@@ -43,4 +43,4 @@ class WriteFlow {
   bool paused_ = false;
 };
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,6 +1,6 @@
 // Machinery: the write queue keeps bytes in order, gathers without copying
 // and packs small appends.
-#include "loopspec/reference/write_queue.hpp"
+#include "loopspec/kit/write_queue.hpp"
 
 #include <sys/uio.h>
 
@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 namespace {
 
 std::string gathered(const WriteQueue& queue, std::size_t max = 64) {
@@ -70,4 +70,4 @@ TEST(WriteQueue, PrependGoesAheadOfUnsentChunksOnly) {
 }
 
 }  // namespace
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,8 +1,8 @@
-#include "loopspec/reference/exception_error.hpp"
+#include "loopspec/kit/exception_error.hpp"
 
 #include <exception>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 Error error_from_current_exception() {
   try {
@@ -16,4 +16,4 @@ Error error_from_current_exception() {
   }
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

@@ -1,15 +1,15 @@
-#include "loopspec/reference/tls_protocol.hpp"
+#include "loopspec/kit/tls_protocol.hpp"
 
 #include <sys/uio.h>
 
 #include <cerrno>
 #include <utility>
 
-#include "loopspec/reference/exception_error.hpp"
-#include "loopspec/reference/protocol_call.hpp"
-#include "loopspec/reference/tls_transport.hpp"
+#include "loopspec/kit/exception_error.hpp"
+#include "loopspec/kit/protocol_call.hpp"
+#include "loopspec/kit/tls_transport.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -47,7 +47,7 @@ std::string seconds_text(Duration d) {
 
 // ---- creation ----
 
-std::shared_ptr<TlsProtocol> TlsProtocol::create(EpollLoop& loop, std::shared_ptr<const TlsContext> context,
+std::shared_ptr<TlsProtocol> TlsProtocol::create(LoopBase& loop, std::shared_ptr<const TlsContext> context,
                                                  TlsOptions options, std::shared_ptr<StreamProtocol> app,
                                                  std::shared_ptr<Completion<Transport>> done) {
   auto tls = std::make_shared<TlsProtocol>(Passkey{}, loop, std::move(context), std::move(options), std::move(done));
@@ -56,7 +56,7 @@ std::shared_ptr<TlsProtocol> TlsProtocol::create(EpollLoop& loop, std::shared_pt
   return tls;
 }
 
-TlsProtocol::TlsProtocol(Passkey, EpollLoop& loop, std::shared_ptr<const TlsContext> context, TlsOptions options,
+TlsProtocol::TlsProtocol(Passkey, LoopBase& loop, std::shared_ptr<const TlsContext> context, TlsOptions options,
                          std::shared_ptr<Completion<Transport>> done)
     : loop_(&loop),
       faults_(loop.faults()),
@@ -306,7 +306,7 @@ std::size_t TlsProtocol::read_plaintext(std::span<char> buffer, TlsSession::Stat
 
 TlsProtocol::ReadStep TlsProtocol::read_copied() {
   // The loop's buffer: the raw bytes that shared it are already in the session.
-  auto buffer = loop_->read_buffer().subspan(1, EpollLoop::kReadBufferSize);
+  auto buffer = loop_->read_buffer().subspan(1, LoopBase::kReadBufferSize);
   TlsSession::Status last = TlsSession::Status::Done;
   std::size_t filled = read_plaintext(buffer, last);
   if (filled > 0 && !call_app("data_received", [&] { app_data_->data_received({buffer.data(), filled}); })) {
@@ -536,4 +536,4 @@ void TlsProtocol::fatal_error(const Error& error) {
   if (raw_) raw_->abort();
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

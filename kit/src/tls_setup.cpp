@@ -1,8 +1,8 @@
-#include "loopspec/reference/tls_setup.hpp"
+#include "loopspec/kit/tls_setup.hpp"
 
 #include <fmt/core.h>
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -27,7 +27,7 @@ TlsSetup setup_with_timeouts(const Options& options, bool server_side) {
 }
 
 // The context of one side, with the chosen faults applied.
-std::shared_ptr<const TlsContext> context_for(const EpollLoop& loop, TlsConfig config, bool server_side) {
+std::shared_ptr<const TlsContext> context_for(const LoopBase& loop, TlsConfig config, bool server_side) {
   // Fault: tls-skips-verification
   if (!server_side && loop.faults().tls_skips_verification) config.verify_peer = false;
   // Fault: tls-ignores-alpn
@@ -37,7 +37,7 @@ std::shared_ptr<const TlsContext> context_for(const EpollLoop& loop, TlsConfig c
 
 }  // namespace
 
-TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, const Address& address) {
+TlsSetup tls_client_setup(const LoopBase& loop, const ConnectOptions& options, const Address& address) {
   TlsSetup setup = setup_with_timeouts(options, false);
   setup.options.server_hostname = options.server_hostname;
   if (setup.options.server_hostname.empty()) {
@@ -51,13 +51,13 @@ TlsSetup tls_client_setup(const EpollLoop& loop, const ConnectOptions& options, 
   return setup;
 }
 
-TlsSetup tls_server_setup(const EpollLoop& loop, const ServerOptions& options) {
+TlsSetup tls_server_setup(const LoopBase& loop, const ServerOptions& options) {
   TlsSetup setup = setup_with_timeouts(options, true);
   setup.context = context_for(loop, *options.ssl, true);
   return setup;
 }
 
-TlsWrapped wrap_for_tls(EpollLoop& loop, StreamProtocolFactory app_factory, TlsSetup setup,
+TlsWrapped wrap_for_tls(LoopBase& loop, StreamProtocolFactory app_factory, TlsSetup setup,
                         Completion<Transport> app_done) {
   // Shared by the connect/factory error path and the TlsProtocol: whoever runs it first takes it.
   auto done = app_done ? std::make_shared<Completion<Transport>>(std::move(app_done)) : nullptr;
@@ -77,4 +77,4 @@ TlsWrapped wrap_for_tls(EpollLoop& loop, StreamProtocolFactory app_factory, TlsS
   return wrapped;
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit
