@@ -18,8 +18,9 @@ LOOPSPEC_SCENARIO({
           auto& conn = ctx.open_stream({}, StreamOptions{7});
           const std::string data = pattern(100 * 1024, 71);
           conn.peer_send(data, 0);
-          ctx.expect_within("proto.data.in-order", [&] { return conn.seen.received.size() >= data.size(); },
-                            "100 KiB through 7-byte buffers");
+          // 14,629 buffers: through a driver in another process that is as many lock-step round trips.
+          ctx.expect_progressing("proto.data.in-order", [&] { return conn.seen.received.size() >= data.size(); },
+                                 [&] { return conn.seen.received.size(); }, "100 KiB through 7-byte buffers");
           std::size_t largest = 0;
           for (auto n : conn.seen.chunk_sizes) largest = std::max(largest, n);
           ctx.check("buffered.buffer.nbytes-within-buffer", largest <= 7,

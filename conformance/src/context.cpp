@@ -82,12 +82,26 @@ void ScenarioContext::poke() {
 }
 
 bool ScenarioContext::run_until(const std::function<bool()>& done, std::string_view what) {
+  return run_until_progressing(done, nullptr, what);
+}
+
+bool ScenarioContext::run_until_progressing(const std::function<bool()>& done,
+                                            const std::function<std::size_t()>& progress, std::string_view what) {
   if (done()) return true;
   bool timed_out = false;
-  auto timer = loop_->call_later(settings_.wait_timeout, [this, &timed_out] {
+  std::size_t last = progress ? progress() : 0;
+  std::shared_ptr<TimerHandle> timer;
+  // Without progress() the first expiry is the timeout; with it, an expiry that finds progress re-arms.
+  std::function<void()> expire = [&] {
+    if (progress && progress() != last) {
+      last = progress();
+      timer = loop_->call_later(settings_.wait_timeout, expire);
+      return;
+    }
     timed_out = true;
     loop_->stop();
-  });
+  };
+  timer = loop_->call_later(settings_.wait_timeout, expire);
   waiting_for_ = &done;
   wait_satisfied_ = false;
   // stop() can arrive from a callback that fires while the condition is still
@@ -98,8 +112,13 @@ bool ScenarioContext::run_until(const std::function<bool()>& done, std::string_v
   }
   waiting_for_ = nullptr;
   timer->cancel();
-  if (!wait_satisfied_) note("timed out after " + std::to_string(settings_.wait_timeout.count()) + " s waiting for " + std::string(what));
+  if (!wait_satisfied_) note(timeout_text(what, progress != nullptr));
   return wait_satisfied_;
+}
+
+std::string ScenarioContext::timeout_text(std::string_view what, bool progressing) const {
+  return "timed out after " + std::to_string(settings_.wait_timeout.count()) + " s" +
+         (progressing ? " without progress" : "") + " waiting for " + std::string(what);
 }
 
 void ScenarioContext::wait(const std::function<bool()>& done, std::string_view what) {
@@ -107,11 +126,13 @@ void ScenarioContext::wait(const std::function<bool()>& done, std::string_view w
 }
 
 bool ScenarioContext::expect_within(std::string_view rule, const std::function<bool()>& done, std::string_view what) {
-  bool ok = run_until(done, what);
-  if (!ok) {
-    check(rule, false,
-          "timed out after " + std::to_string(settings_.wait_timeout.count()) + " s waiting for " + std::string(what));
-  }
+  return expect_progressing(rule, done, nullptr, what);
+}
+
+bool ScenarioContext::expect_progressing(std::string_view rule, const std::function<bool()>& done,
+                                         const std::function<std::size_t()>& progress, std::string_view what) {
+  bool ok = run_until_progressing(done, progress, what);
+  if (!ok) check(rule, false, timeout_text(what, progress != nullptr));
   return ok;
 }
 

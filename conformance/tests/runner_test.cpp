@@ -4,6 +4,7 @@
 // Harness machinery test (the scenarios here are synthetic).
 #include <csignal>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -106,6 +107,52 @@ TEST(Runner, UndeclaredRuleInACheckIsAnError) {
   RunResults r = run_synthetic(specs, "*");
   EXPECT_EQ(r.scenarios[0].verdict, Verdict::Error);
   EXPECT_NE(r.scenarios[0].error.find("does not declare"), std::string::npos) << r.scenarios[0].error;
+}
+
+// A chain of six steps, each T/2 after the previous one ran, so finishing takes at least 3T: a wait of T that
+// needs progress between expiries sees it at every expiry (a step is always due before the next one), a plain
+// wait of T cannot see the end. The pending timer owns the chain, so a wait that gives up leaves nothing dangling.
+struct StepChain : std::enable_shared_from_this<StepChain> {
+  StepChain(EventLoop& loop, Duration half) : loop(loop), half(half) {}
+  void next() {
+    loop.call_later(half, [self = shared_from_this()] {
+      if (++self->count < 6) self->next();
+    });
+  }
+  EventLoop& loop;
+  Duration half;
+  int count = 0;
+};
+
+TEST(Runner, AProgressingWaitOutlastsItsTimeoutWhileProgressGoesOn) {
+  testing::ensure_backends();
+  const Duration timeout(0.2);
+  std::vector<ScenarioSpec> specs{
+      {"synthetic.progressing", "a slow transfer that keeps progressing", {"transport.extra-info.socket"}, {"tcp"},
+       [timeout](ScenarioContext& ctx) {
+         auto chain = std::make_shared<StepChain>(ctx.loop(), timeout / 2);
+         chain->next();
+         if (ctx.expect_progressing("transport.extra-info.socket", [&] { return chain->count == 6; },
+                                    [&] { return static_cast<std::size_t>(chain->count); }, "six steps")) {
+           ctx.check("transport.extra-info.socket", true, "all six steps");
+         }
+       }},
+      {"synthetic.plain-wait", "the same transfer under a plain wait", {"proto.data.in-order"}, {"tcp"},
+       [timeout](ScenarioContext& ctx) {
+         auto chain = std::make_shared<StepChain>(ctx.loop(), timeout / 2);
+         chain->next();
+         ctx.expect_within("proto.data.in-order", [&] { return chain->count == 6; }, "six steps");
+       }},
+  };
+  RunOptions options;
+  options.backend = "reference";
+  options.wait_timeout = timeout;
+  options.scenario_timeout = Duration(10.0);
+  RunResults r = run_suite(options, testing::shipped_rules(), specs);
+  EXPECT_EQ(rule(r, "transport.extra-info.socket").verdict, Verdict::Pass);
+  EXPECT_EQ(rule(r, "proto.data.in-order").verdict, Verdict::Fail);
+  EXPECT_NE(rule(r, "proto.data.in-order").message.find("timed out after 0.2"), std::string::npos)
+      << rule(r, "proto.data.in-order").message;
 }
 
 }  // namespace

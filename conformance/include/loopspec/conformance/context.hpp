@@ -108,6 +108,11 @@ class ScenarioContext {
   void wait(const std::function<bool()>& done, std::string_view what);
   // Like run_until, but a timeout is a broken rule.
   bool expect_within(std::string_view rule, const std::function<bool()>& done, std::string_view what);
+  // Like expect_within, for a transfer of many callbacks: it times out only when a whole wait timeout
+  // passes without progress() changing, so a live loop that is slow (a driver on a loaded machine,
+  // thousands of lock-step callbacks) is not taken for a hung one.
+  bool expect_progressing(std::string_view rule, const std::function<bool()>& done,
+                          const std::function<std::size_t()>& progress, std::string_view what);
   // Runs the loop until every callback already due has run (a zero-delay
   // timer), without waiting for I/O.
   void run_pending();
@@ -151,6 +156,10 @@ class ScenarioContext {
  private:
   void connect_out(StreamConnection& conn, std::shared_ptr<StreamProtocol> recorded);
   void accept_in(StreamConnection& conn, std::shared_ptr<StreamProtocol> recorded);
+  // progress may be empty: then the first expiry of the wait timeout ends the wait.
+  bool run_until_progressing(const std::function<bool()>& done, const std::function<std::size_t()>& progress,
+                             std::string_view what);
+  std::string timeout_text(std::string_view what, bool progressing) const;
 
   Backend& backend_;
   const RuleCatalogue& rules_;
