@@ -1,7 +1,8 @@
-// Suite strength: every deliberate deviation of the reference loop's fault
-// switch is caught — the suite reports FAIL for the rule the deviation breaks.
-// Each case runs the scenarios that exercise that rule, as
-// `loopspec run --backend reference --fault NAME --rules RULE` would.
+// Suite strength: every deliberate deviation of an in-process backend's fault
+// switch (the reference loop's, the libuv loop's) is caught — the suite
+// reports FAIL for the rule the deviation breaks. Each case runs the
+// scenarios that exercise that rule, as
+// `loopspec run --backend BACKEND --fault NAME --rules RULE` would.
 #include <gtest/gtest.h>
 
 #include "suite_support.hpp"
@@ -9,24 +10,36 @@
 namespace loopspec {
 namespace {
 
-std::vector<Fault> reference_faults() {
+std::vector<Fault> backend_faults(const std::string& backend) {
   testing::ensure_backends();
-  return BackendRegistry::instance().create("reference", {})->info().faults;
+  return BackendRegistry::instance().create(backend, {})->info().faults;
 }
 
-class FaultKill : public ::testing::TestWithParam<Fault> {};
+std::vector<Fault> reference_faults() { return backend_faults("reference"); }
 
-}  // namespace
+struct BackendFault {
+  std::string backend;
+  Fault fault;
+};
+
+std::vector<BackendFault> faults_of(const std::string& backend) {
+  std::vector<BackendFault> cases;
+  for (auto& fault : backend_faults(backend)) cases.push_back(BackendFault{backend, std::move(fault)});
+  return cases;
+}
 
 // Names the case in test listings instead of dumping the struct's bytes.
-void PrintTo(const Fault& fault, std::ostream* out) { *out << fault.name << " breaks " << fault.breaks; }
+void PrintTo(const BackendFault& param, std::ostream* out) {
+  *out << param.backend << ": " << param.fault.name << " breaks " << param.fault.breaks;
+}
 
-namespace {
+class FaultKill : public ::testing::TestWithParam<BackendFault> {};
 
 TEST_P(FaultKill, SuiteReportsTheBrokenRule) {
-  const Fault& fault = GetParam();
+  const Fault& fault = GetParam().fault;
   ASSERT_NE(testing::shipped_rules().find(fault.breaks), nullptr) << fault.name << " names unknown rule " << fault.breaks;
   RunOptions options;
+  options.backend = GetParam().backend;
   options.backend_options.fault = fault.name;
   options.rules_glob = fault.breaks;
   options.wait_timeout = Duration(0.5);  // waits that time out are the finding here
@@ -37,18 +50,32 @@ TEST_P(FaultKill, SuiteReportsTheBrokenRule) {
       << to_string(results.rules[0].verdict) << ": " << results.rules[0].message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, FaultKill, ::testing::ValuesIn(reference_faults()),
-                         [](const ::testing::TestParamInfo<Fault>& info) {
-                           std::string name = info.param.name;
-                           for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+// The fault's name alone: the backend is the instantiation's prefix (Reference/..., Libuv/...).
+std::string case_name(const ::testing::TestParamInfo<BackendFault>& info) {
+  std::string name = info.param.fault.name;
+  for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, FaultKill, ::testing::ValuesIn(faults_of("reference")), case_name);
+#ifdef LOOPSPEC_HAVE_LIBUV
+INSTANTIATE_TEST_SUITE_P(Libuv, FaultKill, ::testing::ValuesIn(faults_of("libuv")), case_name);
+#endif
 
 TEST(FaultSwitch, OffByDefaultAndUnknownNamesRejected) {
   testing::ensure_backends();
   EXPECT_THROW(BackendRegistry::instance().create("reference", BackendOptions{"no-such-fault"}), std::invalid_argument);
   EXPECT_GE(reference_faults().size(), 15u);
 }
+
+#ifdef LOOPSPEC_HAVE_LIBUV
+TEST(FaultSwitch, LibuvOffersOnlyTheFaultsItsCodeConsults) {
+  testing::ensure_backends();
+  // A catalogue fault the libuv transports do not consult is refused, not silently ignored.
+  EXPECT_THROW(BackendRegistry::instance().create("libuv", BackendOptions{"data-after-eof"}), std::invalid_argument);
+  EXPECT_GE(backend_faults("libuv").size(), 3u);
+}
+#endif
 
 }  // namespace
 }  // namespace loopspec

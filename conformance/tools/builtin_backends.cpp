@@ -3,12 +3,18 @@
 
 #include "loopspec/reference/reference_backend.hpp"
 #include "loopspec/remote/remote_backend.hpp"
+#ifdef LOOPSPEC_HAVE_LIBUV
+#include "loopspec/libuv/libuv_backend.hpp"
+#endif
 
 namespace loopspec {
 
 void register_builtin_backends(BackendRegistry& registry) {
   register_reference_backend(registry);
   register_remote_backends(registry);
+#ifdef LOOPSPEC_HAVE_LIBUV
+  register_libuv_backend(registry);
+#endif
 }
 
 }  // namespace loopspec

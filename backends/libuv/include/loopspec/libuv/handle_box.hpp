@@ -1,0 +1,60 @@
+// A libuv handle on the heap, and the object it works for.
+//
+// libuv owns a handle's memory from uv_*_init until its close callback, and
+// cancels the handle's requests (their callbacks see UV_ECANCELED) just
+// before that callback; the C++ object using the handle may be dropped by
+// everyone else at any moment. A HandleBox bridges the two lifetimes.
+//
+// Promises:
+// - HandleBox::make(owner): a box whose handle's `data` points back to the
+//   box once `adopt` ran (call it right after uv_*_init succeeded). The box
+//   holds its owner (a shared_ptr) until the handle is closed: the loop keeps
+//   an open transport, a serving server, a pending timer alive, as asyncio's
+//   loop keeps what it watches alive. The owner may change (a connecting
+//   socket becomes a transport's) or be empty.
+// - close(box) closes an adopted handle once (later calls do nothing); the box, and with
+//   it the reference to its owner, is freed in the close callback, so every
+//   cancelled request's callback still finds its owner alive.
+// - discard(box) frees a box whose handle libuv never adopted (uv_*_init failed).
+// - owner(handle) is the owner of a boxed handle, or null for a handle that
+//   is not in a box (the loop's own handles keep data null).
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+
+namespace loopspec::libuv {
+
+// What lives on a UvLoop and must let go of it when the loop is destroyed
+// first: close its handles, drop its protocol, never touch the loop again.
+class LoopResident {
+ public:
+  virtual ~LoopResident() = default;
+  virtual void on_loop_destroyed() = 0;
+};
+
+struct HandleBox {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+    uv_timer_t timer;
+    uv_udp_t udp;
+    uv_process_t process;
+  };
+  std::shared_ptr<LoopResident> owner;
+
+  static HandleBox* make(std::shared_ptr<LoopResident> owner);
+  void adopt() { handle.data = this; }
+  static void close(HandleBox* box);
+  static void discard(HandleBox* box);
+  static LoopResident* owner_of(const uv_handle_t* handle);
+
+ private:
+  explicit HandleBox(std::shared_ptr<LoopResident> who) : owner(std::move(who)) {}
+  static void on_closed(uv_handle_t* handle);
+};
+
+}  // namespace loopspec::libuv

@@ -1,0 +1,73 @@
+// The reading half of the transports that deliver a byte stream to a
+// Protocol or a BufferedProtocol, on uv_read_start/uv_read_stop.
+//
+// Promises:
+// - set_protocol() takes a Protocol or a BufferedProtocol (TypeError
+//   otherwise); once connection_lost was delivered it is ignored.
+// - Reading starts once connection_made returned. libuv asks for a buffer
+//   before each read (alloc_cb): a Protocol reads into the loop's 256 KiB
+//   buffer and gets data_received; a BufferedProtocol is asked
+//   get_buffer(libuv's size hint), libuv reads straight into that buffer and
+//   buffer_updated(n) follows. A zero-size buffer is a fatal error
+//   (RuntimeError, nothing read). If get_buffer pauses reading or closes the
+//   transport, nothing is read into that buffer: libuv gets no buffer, and
+//   what get_buffer asked for (stop reading, close the handle) is done in
+//   the read_cb that libuv calls right after (endpoint.hpp, begin_busy).
+// - A read error loses the transport with the canonical error of its status.
+// - End of file (UV_EOF): reading stops for good, then on_eof() decides
+//   what follows.
+// - pause_reading()/resume_reading() are idempotent and no-ops once closing;
+//   after pause_reading() returns nothing is delivered until
+//   resume_reading() (uv_read_stop takes effect at once, also between two
+//   reads of one readiness). is_reading() is true while open and not paused.
+#pragma once
+
+#include <uv.h>
+
+#include "loopspec/libuv/endpoint.hpp"
+
+namespace loopspec::libuv {
+
+template <class Interface>
+class StreamReading : public Endpoint<Interface, StreamProtocol> {
+  using Base = Endpoint<Interface, StreamProtocol>;
+
+ public:
+  // BaseTransport
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
+  // ReadTransport
+  bool is_reading() override { return this->phase_ == Base::Phase::Open && !paused_; }
+  void pause_reading() override { set_paused(true); }
+  void resume_reading() override { set_paused(false); }
+
+ protected:
+  using Base::Base;
+
+  // End of file was read; reading has stopped for good.
+  virtual void on_eof() = 0;
+
+  bool wants_reading() const;
+  void on_connection_made() override { update_reading(); }
+  void on_lose() override { update_reading(); }
+  void on_released() override;
+  void set_paused(bool paused);
+  // Starts or stops libuv's reading to match the state.
+  void update_reading();
+
+  Protocol* data_protocol_ = nullptr;              // protocol_ as a Protocol, or null
+  BufferedProtocol* buffered_protocol_ = nullptr;  // protocol_ as a BufferedProtocol, or null
+  bool paused_ = false;                            // pause_reading() in effect
+  bool eof_seen_ = false;                          // end of file was read
+
+ private:
+  static StreamReading& of(uv_handle_t* handle);
+  static void on_alloc(uv_handle_t* handle, size_t size_hint, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  uv_buf_t lend_buffer(size_t size_hint);
+  void delivered(ssize_t nread, const uv_buf_t& buf);
+
+  bool reading_ = false;                          // uv_read_start in effect
+  BufferedProtocol* lent_to_ = nullptr;           // whose buffer the pending read fills (null: the loop's)
+};
+
+}  // namespace loopspec::libuv

@@ -1,0 +1,100 @@
+// An asyncio event loop on a libuv loop (uv_loop_t).
+//
+// Promises (asyncio's BaseEventLoop._run_once, iteration by iteration):
+// - One iteration is one uv_run(UV_RUN_ONCE). Its prepare phase fixes the
+//   batch: the callbacks ready then, in call_soon order (call_soon_threadsafe's
+//   among them once they arrived); its check phase, after the poll, runs that
+//   batch. Whatever I/O callbacks, timers or the batch itself schedule runs in
+//   a later iteration. While a batch waits, or stop() was called, an idle
+//   handle keeps the poll from blocking.
+// - stop() makes run_forever return after the current iteration; called
+//   before run_forever, run_forever runs one iteration and returns.
+// - call_soon_threadsafe is the only method callable from another thread; it
+//   wakes the loop through a uv_async_t.
+// - call_later arms one uv_timer_t per callback; the callback never runs
+//   before `delay` has passed on time()'s clock (libuv's millisecond loop
+//   clock lags behind it, so a timer that fires early is re-armed for the
+//   rest). Equal deadlines run in scheduling order. The handle's cancel()
+//   stops the timer; it is a no-op once run, cancelled, or the loop is gone.
+// - An exception escaping a callback goes to the exception handler
+//   (kit::LoopBase) and the loop goes on.
+// - time() is uv_hrtime() in seconds (monotonic).
+// - SIGPIPE is ignored in the process once a loop exists: libuv writes
+//   sockets with write(2), and a peer that went away must become EPIPE, not
+//   the end of the process (what every libuv program does; children spawned
+//   by libuv get the default disposition back).
+// - Destroying the loop tells every resident (the owner of a boxed handle,
+//   handle_box.hpp) that the loop is gone, closes every handle (uv_walk +
+//   uv_close), runs the loop until libuv has let go of all of them and closes
+//   it: no handle, descriptor or transport outlives it through the loop.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "loopspec/event_loop.hpp"
+#include "loopspec/kit/loop_base.hpp"
+#include "loopspec/libuv/resolver.hpp"
+
+namespace loopspec::libuv {
+
+class UvLoop final : public kit::LoopBase {
+ public:
+  explicit UvLoop(kit::Faults faults = {});
+  ~UvLoop() override;
+  UvLoop(const UvLoop&) = delete;
+  UvLoop& operator=(const UvLoop&) = delete;
+
+  // EventLoop
+  void run_forever() override;
+  void stop() override;
+  Duration time() override;
+  void call_soon(std::function<void()> callback) override;
+  void call_soon_threadsafe(std::function<void()> callback) override;
+  std::shared_ptr<TimerHandle> call_later(Duration delay, std::function<void()> callback) override;
+  void create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
+                         Completion<Transport> done) override;
+  void create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
+                     Completion<Server> done) override;
+  // fd is the transport's from the call on, and closed when the setup fails.
+  void connect_accepted_socket(StreamProtocolFactory factory, int fd, ServerOptions options,
+                               Completion<Transport> done) override;
+  void create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options,
+                                Completion<DatagramTransport> done) override;
+
+  uv_loop_t* uv() { return &loop_; }
+  Resolver& resolver() { return resolver_; }
+  bool is_running() const { return running_; }
+  // Runs callback, handing an exception to the exception handler under context.
+  void run_guarded(std::string_view context, const std::function<void()>& callback);
+
+ private:
+  static UvLoop& of(uv_handle_t* handle) { return *static_cast<UvLoop*>(handle->loop->data); }
+  void fix_batch();
+  void run_batch();
+  void take_threadsafe_callbacks();
+
+  // The loop's own handles are value-initialised: their `data` stays null.
+  uv_loop_t loop_{};
+  uv_prepare_t batch_fixer_{};
+  uv_check_t batch_runner_{};
+  uv_idle_t no_wait_{};  // active: the next poll must not block
+  uv_async_t wake_{};
+  Resolver resolver_{&loop_};
+
+  bool running_ = false;
+  bool stopping_ = false;
+  std::vector<std::function<void()>> ready_;
+  std::vector<std::function<void()>> batch_;
+
+  std::mutex threadsafe_mutex_;
+  std::vector<std::function<void()>> threadsafe_;
+};
+
+}  // namespace loopspec::libuv

@@ -1,0 +1,50 @@
+// One call_later callback on its own uv_timer_t.
+//
+// Promises:
+// - start() arms the timer; once due, the callback joins the loop's ready
+//   callbacks (behind those already there, as asyncio moves due timers to the
+//   end of its ready queue) and runs once, never before the deadline on
+//   uv_hrtime()'s clock: libuv's loop clock is in whole milliseconds and may
+//   lag behind, so a timer that fires early is re-armed for what is left.
+// - cancel() stops it for good, also once due but not yet run; cancel()
+//   after the run, a second cancel() or one after the loop is gone does nothing.
+// - The pending timer is kept alive by its handle (HandleBox), so the caller
+//   may drop the TimerHandle without cancelling it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "loopspec/event_loop.hpp"
+#include "loopspec/libuv/handle_box.hpp"
+
+namespace loopspec::libuv {
+
+class UvLoop;
+
+class UvTimer final : public TimerHandle, public LoopResident, public std::enable_shared_from_this<UvTimer> {
+  struct Passkey {};
+
+ public:
+  // deadline_ns: on uv_hrtime()'s clock.
+  static std::shared_ptr<UvTimer> start(UvLoop& loop, std::uint64_t deadline_ns, std::function<void()> callback);
+  UvTimer(Passkey, UvLoop& loop, std::function<void()> callback, std::uint64_t deadline_ns);
+
+  void cancel() override;
+  void on_loop_destroyed() override;
+
+ private:
+  static void on_timer(uv_timer_t* handle);
+  void arm();
+  void fire();
+  void run();
+  void close_handle();
+
+  UvLoop* loop_;
+  std::function<void()> callback_;
+  std::uint64_t deadline_ns_;
+  HandleBox* box_ = nullptr;
+};
+
+}  // namespace loopspec::libuv

@@ -1,0 +1,126 @@
+#include "loopspec/libuv/stream_reading.hpp"
+
+#include "loopspec/libuv/uv_error.hpp"
+
+namespace loopspec::libuv {
+
+template <class Interface>
+void StreamReading<Interface>::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
+  // The reads go where the protocol's kind says: its own buffer or data_received.
+  auto* buffered = dynamic_cast<BufferedProtocol*>(protocol.get());
+  auto* data = buffered != nullptr ? nullptr : dynamic_cast<Protocol*>(protocol.get());
+  if (buffered == nullptr && data == nullptr) throw ContractError(this->wrong_protocol());
+  if (this->adopt_protocol(std::static_pointer_cast<StreamProtocol>(std::move(protocol)))) {
+    buffered_protocol_ = buffered;
+    data_protocol_ = data;
+  }
+}
+
+template <class Interface>
+void StreamReading<Interface>::on_released() {
+  buffered_protocol_ = nullptr;
+  data_protocol_ = nullptr;
+}
+
+template <class Interface>
+void StreamReading<Interface>::set_paused(bool paused) {
+  // Idempotent, and nothing to do once closing.
+  if (this->phase_ == Base::Phase::Open && paused_ != paused) {
+    paused_ = paused;
+    update_reading();
+  }
+}
+
+template <class Interface>
+bool StreamReading<Interface>::wants_reading() const {
+  return this->phase_ == Base::Phase::Open && this->made_ && !paused_ && !eof_seen_ && this->stream() != nullptr;
+}
+
+template <class Interface>
+void StreamReading<Interface>::update_reading() {
+  if (this->handle_busy()) return;  // done once libuv's read_cb ends the busy spell
+  bool wanted = wants_reading();
+  if (wanted == reading_) return;
+  reading_ = wanted;
+  if (wanted) {
+    int status = uv_read_start(this->stream(), on_alloc, on_read);
+    if (status < 0) {
+      reading_ = false;
+      this->lose(error_from_status(status));
+    }
+  } else if (this->stream() != nullptr) {
+    uv_read_stop(this->stream());
+  }
+}
+
+template <class Interface>
+StreamReading<Interface>& StreamReading<Interface>::of(uv_handle_t* handle) {
+  return static_cast<StreamReading&>(*HandleBox::owner_of(handle));
+}
+
+template <class Interface>
+void StreamReading<Interface>::on_alloc(uv_handle_t* handle, size_t size_hint, uv_buf_t* buf) {
+  *buf = of(handle).lend_buffer(size_hint);
+}
+
+template <class Interface>
+uv_buf_t StreamReading<Interface>::lend_buffer(size_t size_hint) {
+  // An empty buffer makes libuv report UV_ENOBUFS instead of reading.
+  const uv_buf_t none = uv_buf_init(nullptr, 0);
+  lent_to_ = nullptr;
+  if (buffered_protocol_ == nullptr) {
+    auto buffer = this->loop_->read_buffer().subspan(1, UvLoop::kReadBufferSize);
+    return uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
+  }
+  auto protocol = this->protocol_;  // set_protocol inside the callback must not free it mid-call
+  BufferedProtocol* buffered = buffered_protocol_;
+  std::span<char> buffer;
+  this->begin_busy();  // until on_read(UV_ENOBUFS), unless a buffer is lent
+  if (!this->call("get_buffer", [&] { buffer = buffered->get_buffer(static_cast<std::int64_t>(size_hint)); })) {
+    return none;
+  }
+  if (buffer.empty()) {
+    Error error{"RuntimeError", 0, "get_buffer() returned an empty buffer"};
+    this->loop_->report_exception("get_buffer", error);
+    this->lose(error);
+    return none;
+  }
+  if (!wants_reading()) return none;  // get_buffer paused reading or closed the transport
+  this->end_busy();
+  lent_to_ = buffered;
+  return uv_buf_init(buffer.data(), static_cast<unsigned>(std::min<std::size_t>(buffer.size(), UINT32_MAX)));
+}
+
+template <class Interface>
+void StreamReading<Interface>::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  of(reinterpret_cast<uv_handle_t*>(stream)).delivered(nread, *buf);
+}
+
+template <class Interface>
+void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
+  BufferedProtocol* lent_to = std::exchange(lent_to_, nullptr);
+  if (nread == UV_ENOBUFS) {
+    // lend_buffer refused (paused, closed or failed): now libuv may hear of it.
+    this->end_busy();
+    return update_reading();
+  }
+  // 0: the read would block.
+  if (nread == 0 || this->phase_ != Base::Phase::Open) return;
+  if (nread == UV_EOF) {
+    eof_seen_ = true;
+    update_reading();
+    return on_eof();
+  }
+  if (nread < 0) return this->lose(error_from_status(static_cast<int>(nread)));
+  auto protocol = this->protocol_;
+  auto size = static_cast<std::size_t>(nread);
+  if (lent_to != nullptr) {
+    this->call("buffer_updated", [&] { lent_to->buffer_updated(size); });
+  } else {
+    this->call("data_received", [&] { data_protocol_->data_received({buf.base, size}); });
+  }
+}
+
+template class StreamReading<Transport>;  // stream sockets
+
+}  // namespace loopspec::libuv

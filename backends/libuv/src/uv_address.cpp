@@ -1,0 +1,93 @@
+#include "loopspec/libuv/uv_address.hpp"
+
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace loopspec::libuv {
+
+std::optional<sockaddr_storage> numeric_address(const InetAddress& address) {
+  sockaddr_storage storage{};
+  if (uv_ip4_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(&storage)) == 0 ||
+      uv_ip6_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(&storage)) == 0) {
+    return storage;
+  }
+  return std::nullopt;
+}
+
+Address to_address(const sockaddr* address) {
+  if (address->sa_family == AF_UNIX) {
+    const auto* unix_address = reinterpret_cast<const sockaddr_un*>(address);
+    return UnixAddress{std::string(unix_address->sun_path, ::strnlen(unix_address->sun_path, sizeof unix_address->sun_path))};
+  }
+  char host[INET6_ADDRSTRLEN] = "";
+  uv_ip_name(address, host, sizeof host);
+  std::uint16_t port = address->sa_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(address)->sin6_port
+                                                      : reinterpret_cast<const sockaddr_in*>(address)->sin_port;
+  return InetAddress{host, ntohs(port)};
+}
+
+namespace {
+
+std::optional<Address> name_of(const uv_handle_t* handle, bool peer) {
+  if (handle->type == UV_NAMED_PIPE) {
+    const auto* pipe = reinterpret_cast<const uv_pipe_t*>(handle);
+    char path[sizeof(sockaddr_un{}.sun_path) + 1];
+    size_t length = sizeof path;
+    int status = peer ? uv_pipe_getpeername(pipe, path, &length) : uv_pipe_getsockname(pipe, path, &length);
+    if (status != 0) return std::nullopt;
+    return UnixAddress{std::string(path, length)};
+  }
+  sockaddr_storage storage{};
+  auto* address = reinterpret_cast<sockaddr*>(&storage);
+  int length = sizeof storage;
+  int status = UV_EINVAL;
+  if (handle->type == UV_TCP) {
+    const auto* tcp = reinterpret_cast<const uv_tcp_t*>(handle);
+    status = peer ? uv_tcp_getpeername(tcp, address, &length) : uv_tcp_getsockname(tcp, address, &length);
+  } else if (handle->type == UV_UDP) {
+    const auto* udp = reinterpret_cast<const uv_udp_t*>(handle);
+    status = peer ? uv_udp_getpeername(udp, address, &length) : uv_udp_getsockname(udp, address, &length);
+  }
+  if (status != 0) return std::nullopt;
+  return to_address(address);
+}
+
+}  // namespace
+
+std::optional<Address> local_address(const uv_handle_t* handle) { return name_of(handle, false); }
+
+std::optional<Address> peer_address(const uv_handle_t* handle) { return name_of(handle, true); }
+
+std::optional<sockaddr_storage> unix_socket_address(const std::string& path) {
+  if (unix_path_error(path)) return std::nullopt;
+  sockaddr_storage storage{};
+  auto* unix_address = reinterpret_cast<sockaddr_un*>(&storage);
+  unix_address->sun_family = AF_UNIX;
+  std::memcpy(unix_address->sun_path, path.data(), path.size());
+  return storage;
+}
+
+MaybeError unix_path_error(const std::string& path) {
+  if (path.size() < sizeof(sockaddr_un{}.sun_path)) return std::nullopt;
+  return Error{"OSError", 0, "AF_UNIX path too long"};
+}
+
+void remove_stale_socket_file(const std::string& path) {
+  struct stat st {};
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+}
+
+std::string family_name(int family) {
+  switch (family) {
+    case AF_INET: return "AF_INET";
+    case AF_INET6: return "AF_INET6";
+    case AF_UNIX: return "AF_UNIX";
+    default: return "AF_" + std::to_string(family);
+  }
+}
+
+}  // namespace loopspec::libuv
