@@ -26,17 +26,7 @@ struct DatagramEndpoint::Send {
 
 // ---- creation ----
 
-std::shared_ptr<DatagramEndpoint> DatagramEndpoint::start(UvLoop& loop, HandleBox* box,
-                                                          std::shared_ptr<DatagramProtocol> protocol,
-                                                          Completion<DatagramTransport> done,
-                                                          std::optional<Address> remote) {
-  auto endpoint = std::make_shared<DatagramEndpoint>(Passkey{}, loop, box, std::move(remote));
-  endpoint->set_protocol(std::move(protocol));
-  endpoint->announce(std::move(done));
-  return endpoint;
-}
-
-DatagramEndpoint::DatagramEndpoint(Passkey, UvLoop& loop, HandleBox* box, std::optional<Address> remote)
+DatagramEndpoint::DatagramEndpoint(UvLoop& loop, HandleBox* box, std::optional<Address> remote)
     : Endpoint(loop, box, "a datagram transport needs a DatagramProtocol"), remote_(std::move(remote)) {}
 
 void DatagramEndpoint::on_connection_made() {

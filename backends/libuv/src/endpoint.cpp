@@ -20,6 +20,7 @@ Endpoint<Interface, P>::Endpoint(UvLoop& loop, HandleBox* box, std::string wrong
 
 template <class Interface, class P>
 std::optional<nlohmann::json> Endpoint<Interface, P>::get_extra_info(std::string_view name) {
+  if (as_pipe_) return name == "pipe" ? std::optional(nlohmann::json{{"fd", socket_.fd}}) : std::nullopt;
   if (name == "peername") return socket_.peername;
   if (name == "sockname") return socket_.sockname;
   if (name == "socket") {
@@ -123,5 +124,7 @@ void Endpoint<Interface, P>::on_loop_destroyed() {
 
 template class Endpoint<Transport, StreamProtocol>;                // stream sockets
 template class Endpoint<DatagramTransport, DatagramProtocol>;  // datagram sockets
+template class Endpoint<ReadTransport, StreamProtocol>;        // read pipes
+template class Endpoint<WriteTransport, BaseProtocol>;         // write pipes
 
 }  // namespace loopspec::libuv

@@ -1,6 +1,12 @@
 #include "loopspec/libuv/handle_box.hpp"
 
+#include <unistd.h>
+
 namespace loopspec::libuv {
+
+HandleBox::~HandleBox() {
+  if (owned_fd >= 0) ::close(owned_fd);
+}
 
 HandleBox* HandleBox::make(std::shared_ptr<LoopResident> owner) { return new HandleBox(std::move(owner)); }
 

@@ -27,12 +27,14 @@ const BackendInfo& libuv_backend_info() {
       "libuv",
       std::string("libuv ") + uv_version_string(),
       uv_version_string(),
-      {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kTls, capability::kUdp},
+      {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kTls, capability::kUdp,
+       capability::kPipes},
       // The faults the libuv transports consult: their own, and those of the
       // kit's WriteFlow that every write goes through.
       kit::faults_named({"pause-at-high", "never-pause", "pause-repeated", "resume-below-low", "resume-early",
                          "eof-twice", "close-drops-buffer", "limits-unchecked", "high-zero-keeps-low",
-                         "not-closing-after-close", "dgram-split", "dgram-error-closes"}),
+                         "not-closing-after-close", "dgram-split", "dgram-error-closes", "pipe-no-eof",
+                         "pipe-write-eof-keeps-open", "pipe-abort-flushes"}),
   };
   return info;
 }

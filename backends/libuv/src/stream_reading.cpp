@@ -1,5 +1,9 @@
 #include "loopspec/libuv/stream_reading.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "loopspec/libuv/uv_error.hpp"
 
 namespace loopspec::libuv {
@@ -42,12 +46,16 @@ void StreamReading<Interface>::update_reading() {
   bool wanted = wants_reading();
   if (wanted == reading_) return;
   reading_ = wanted;
+  bool polled = this->handle() != nullptr && this->handle()->type == UV_POLL;
   if (wanted) {
-    int status = uv_read_start(this->stream(), on_alloc, on_read);
+    int status = polled ? uv_poll_start(this->poll(), UV_READABLE, on_readable)
+                        : uv_read_start(this->stream(), on_alloc, on_read);
     if (status < 0) {
       reading_ = false;
       this->lose(error_from_status(status));
     }
+  } else if (polled) {
+    uv_poll_stop(this->poll());
   } else if (this->stream() != nullptr) {
     uv_read_stop(this->stream());
   }
@@ -97,6 +105,29 @@ void StreamReading<Interface>::on_read(uv_stream_t* stream, ssize_t nread, const
 }
 
 template <class Interface>
+void StreamReading<Interface>::on_readable(uv_poll_t* poll, int status, int) {
+  auto& self = of(reinterpret_cast<uv_handle_t*>(poll));
+  if (status < 0) return self.delivered(status, uv_buf_t{});
+  self.read_once();
+}
+
+// What libuv's stream reading does, once per readiness, with its statuses.
+template <class Interface>
+void StreamReading<Interface>::read_once() {
+  uv_buf_t buffer = lend_buffer(64 * 1024);
+  if (buffer.len == 0) return delivered(UV_ENOBUFS, buffer);
+  uv_os_fd_t fd = -1;
+  uv_fileno(this->handle(), &fd);
+  ssize_t n;
+  do {
+    n = ::read(fd, buffer.base, buffer.len);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) return delivered(n, buffer);
+  if (n == 0) return delivered(UV_EOF, buffer);
+  delivered(errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno, buffer);
+}
+
+template <class Interface>
 void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   BufferedProtocol* lent_to = std::exchange(lent_to_, nullptr);
   if (nread == UV_ENOBUFS) {
@@ -106,7 +137,7 @@ void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   }
   // 0: the read would block.
   if (nread == 0 || this->phase_ != Base::Phase::Open) return;
-  if (nread == UV_EOF) {
+  if (nread == UV_EOF || (nread < 0 && is_end_of_file(static_cast<int>(nread)))) {
     eof_seen_ = true;
     update_reading();
     return on_eof();
@@ -121,6 +152,7 @@ void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   }
 }
 
-template class StreamReading<Transport>;  // stream sockets
+template class StreamReading<Transport>;      // stream sockets
+template class StreamReading<ReadTransport>;  // read pipes
 
 }  // namespace loopspec::libuv

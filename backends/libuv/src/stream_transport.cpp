@@ -7,16 +7,7 @@
 
 namespace loopspec::libuv {
 
-std::shared_ptr<StreamTransport> StreamTransport::start(UvLoop& loop, HandleBox* box,
-                                                        std::shared_ptr<StreamProtocol> protocol,
-                                                        Completion<Transport> done) {
-  auto transport = std::make_shared<StreamTransport>(Passkey{}, loop, box);
-  transport->set_protocol(std::move(protocol));  // on TypeError the transport's destructor closes the box
-  transport->announce(std::move(done));
-  return transport;
-}
-
-StreamTransport::StreamTransport(Passkey, UvLoop& loop, HandleBox* box)
+StreamTransport::StreamTransport(UvLoop& loop, HandleBox* box)
     : StreamWriting(loop, box, "a stream transport needs a Protocol or a BufferedProtocol") {
   // Small writes go out without waiting for the peer's ACK, as asyncio does.
   if (handle()->type == UV_TCP) uv_tcp_nodelay(&box->tcp, 1);

@@ -119,6 +119,7 @@ void StreamWriting<Base>::check_flow() {
   }
 }
 
-template class StreamWriting<StreamReading<Transport>>;  // stream sockets
+template class StreamWriting<StreamReading<Transport>>;                 // stream sockets
+template class StreamWriting<Endpoint<WriteTransport, BaseProtocol>>;  // write pipes
 
 }  // namespace loopspec::libuv

@@ -71,6 +71,7 @@ class RecordingProtocol : public Protocol {
 
   void connection_made(std::shared_ptr<BaseTransport> t) override {
     transport = std::dynamic_pointer_cast<Transport>(t);
+    writer_ = std::dynamic_pointer_cast<WriteTransport>(t);
     record("made");
   }
   void data_received(std::string_view data) override {
@@ -84,11 +85,11 @@ class RecordingProtocol : public Protocol {
     return keep_open_on_eof;
   }
   void pause_writing() override {
-    sizes_at_pause.push_back(transport->get_write_buffer_size());
+    sizes_at_pause.push_back(writer_->get_write_buffer_size());
     record("pause");
   }
   void resume_writing() override {
-    sizes_at_resume.push_back(transport->get_write_buffer_size());
+    sizes_at_resume.push_back(writer_->get_write_buffer_size());
     if (on_resume) on_resume();
     record("resume");
   }
@@ -97,11 +98,13 @@ class RecordingProtocol : public Protocol {
     lost_error = exc;
     record("lost");
     transport.reset();  // as a protocol should: no cycle left behind
+    writer_.reset();
   }
   bool lost() const { return lost_count > 0; }
 
  private:
   void record(const char* event) { events.push_back(event); }
+  std::shared_ptr<WriteTransport> writer_;  // the transport, when it writes (a socket or a write pipe)
 };
 
 // A fixture: a loop, its runner, and a socketpair whose one end the loop

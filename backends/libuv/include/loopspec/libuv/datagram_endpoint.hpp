@@ -42,16 +42,10 @@
 namespace loopspec::libuv {
 
 class DatagramEndpoint final : public Endpoint<DatagramTransport, DatagramProtocol> {
-  struct Passkey {};
-
  public:
-  // Adopts box (an open uv_udp_t, bound and/or connected); remote is the
-  // remote_addr it was connected to, if any. Schedules connection_made.
-  static std::shared_ptr<DatagramEndpoint> start(UvLoop& loop, HandleBox* box,
-                                                 std::shared_ptr<DatagramProtocol> protocol,
-                                                 Completion<DatagramTransport> done, std::optional<Address> remote);
-
-  DatagramEndpoint(Passkey, UvLoop& loop, HandleBox* box, std::optional<Address> remote);
+  // box: an open uv_udp_t, bound and/or connected (start_endpoint); remote:
+  // the remote_addr it was connected to, if any.
+  DatagramEndpoint(UvLoop& loop, HandleBox* box, std::optional<Address> remote);
 
   // BaseTransport
   void close() override;

@@ -10,7 +10,7 @@
 // Promises:
 // - The handle (a HandleBox) is the transport's from construction on; its
 //   box keeps the transport alive until libuv has closed it.
-// - announce(): one scheduled callback delivers connection_made, then
+// - announce() (called by start_endpoint, endpoint_start.hpp): one scheduled callback delivers connection_made, then
 //   on_connection_made() (when connection_made returned normally), then
 //   `done` with the transport.
 // - lose(exc) acts once, from Open or Closing: on_lose() lets the derived
@@ -22,8 +22,9 @@
 //   transport <-> protocol cycle: get_protocol() is empty from then on and
 //   set_protocol() is ignored.
 // - get_extra_info: 'peername' and 'sockname' as they were at creation (None
-//   when the socket had none then), 'socket' {fd, family, type}; the fd is -1
-//   once the transport is lost.
+//   when the socket had none then), 'socket' {fd, family, type}; a pipe
+//   transport's answers 'pipe' {fd} alone. The fd is -1 once the transport
+//   is lost.
 // - call(name, fn) runs a protocol callback; one that throws is reported to
 //   the loop's exception handler and loses the transport with the
 //   exception's canonical error (kit/protocol_call.hpp).
@@ -55,6 +56,9 @@ class Endpoint : public Interface, public LoopResident, public std::enable_share
   // LoopResident
   void on_loop_destroyed() final;
 
+  // Schedules connection_made and `done` (see the top comment); once, by start_endpoint.
+  void announce(Completion<Interface> done);
+
  protected:
   enum class Phase { Open, Closing, LostPending, Lost };
 
@@ -62,8 +66,6 @@ class Endpoint : public Interface, public LoopResident, public std::enable_share
   // wrong_protocol: set_protocol's TypeError message.
   Endpoint(UvLoop& loop, HandleBox* box, std::string wrong_protocol);
 
-  // Schedules connection_made and `done` (see the top comment).
-  void announce(Completion<Interface> done);
   // Keeps protocol unless connection_lost was delivered; false when ignored.
   bool adopt_protocol(std::shared_ptr<P> protocol);
   Error wrong_protocol() const { return Error{"TypeError", 0, wrong_protocol_}; }
@@ -96,6 +98,9 @@ class Endpoint : public Interface, public LoopResident, public std::enable_share
   uv_handle_t* handle() const { return box_ == nullptr ? nullptr : &box_->handle; }
   uv_stream_t* stream() const { return box_ == nullptr ? nullptr : &box_->stream; }
   uv_udp_t* udp() const { return box_ == nullptr ? nullptr : &box_->udp; }
+  uv_poll_t* poll() const { return box_ == nullptr ? nullptr : &box_->poll; }
+  // A pipe transport's get_extra_info answers 'pipe' alone (asyncio's pipe transports).
+  void describe_as_pipe() { as_pipe_ = true; }
 
   UvLoop* loop_;  // null once the loop is destroyed
   const kit::Faults faults_;
@@ -117,6 +122,7 @@ class Endpoint : public Interface, public LoopResident, public std::enable_share
     std::optional<nlohmann::json> peername;
   };
   SocketInfo socket_;
+  bool as_pipe_ = false;
   HandleBox* box_;  // null once closed
   bool handle_busy_ = false;
   bool close_waiting_ = false;  // close_handle() came while busy

@@ -2,10 +2,12 @@
 // transport around the handle.
 //
 // Promise: start_endpoint<T>(loop, box, factory, done, args...) calls the
-// factory, then T::start(loop, box, protocol, done, args...). If the factory
-// throws, returns no protocol, or T::start refuses the protocol, the box is
-// closed and the canonical error goes to done (scheduled), or to the loop's
-// exception handler when done is empty (a server's connections).
+// factory, makes a T(loop, box, args...) that adopts box, gives it the
+// protocol and announces it (endpoint.hpp: connection_made, then done). If
+// the factory throws or returns no protocol, or the T refuses the protocol
+// (TypeError), the box is closed and the canonical error goes to done
+// (scheduled), or to the loop's exception handler when done is empty (a
+// server's connections).
 #pragma once
 
 #include <utility>
@@ -22,7 +24,9 @@ void start_endpoint(UvLoop& loop, HandleBox* box, const Factory& factory, Done d
   try {
     auto protocol = factory();
     if (!protocol) throw ContractError(Error{"TypeError", 0, "the protocol factory returned no protocol"});
-    T::start(loop, box, std::move(protocol), done, std::forward<Args>(args)...);
+    auto endpoint = std::make_shared<T>(loop, box, std::forward<Args>(args)...);
+    endpoint->set_protocol(std::move(protocol));  // on TypeError the endpoint's destructor closes the box
+    endpoint->announce(std::move(done));
     return;
   } catch (...) {
     error = kit::error_from_current_exception();

@@ -18,6 +18,8 @@
 // - discard(box) frees a box whose handle libuv never adopted (uv_*_init failed).
 // - owner(handle) is the owner of a boxed handle, or null for a handle that
 //   is not in a box (the loop's own handles keep data null).
+// - owned_fd: a descriptor libuv watches but does not own (a uv_poll_t's);
+//   the box closes it once libuv has closed the handle.
 #pragma once
 
 #include <uv.h>
@@ -43,8 +45,10 @@ struct HandleBox {
     uv_timer_t timer;
     uv_udp_t udp;
     uv_process_t process;
+    uv_poll_t poll;
   };
   std::shared_ptr<LoopResident> owner;
+  int owned_fd = -1;
 
   static HandleBox* make(std::shared_ptr<LoopResident> owner);
   void adopt() { handle.data = this; }
@@ -54,6 +58,7 @@ struct HandleBox {
 
  private:
   explicit HandleBox(std::shared_ptr<LoopResident> who) : owner(std::move(who)) {}
+  ~HandleBox();
   static void on_closed(uv_handle_t* handle);
 };
 

@@ -1,5 +1,7 @@
 // The reading half of the transports that deliver a byte stream to a
-// Protocol or a BufferedProtocol, on uv_read_start/uv_read_stop.
+// Protocol or a BufferedProtocol, on uv_read_start/uv_read_stop, or, for a
+// handle that is a uv_poll_t (a pty: see pipe_transports.hpp), on
+// uv_poll_start/uv_poll_stop and one read(2) per readiness.
 //
 // Promises:
 // - set_protocol() takes a Protocol or a BufferedProtocol (TypeError
@@ -14,8 +16,8 @@
 //   what get_buffer asked for (stop reading, close the handle) is done in
 //   the read_cb that libuv calls right after (endpoint.hpp, begin_busy).
 // - A read error loses the transport with the canonical error of its status.
-// - End of file (UV_EOF): reading stops for good, then on_eof() decides
-//   what follows.
+// - End of file (UV_EOF, or an error the derived class counts as one):
+//   reading stops for good, then on_eof() decides what follows.
 // - pause_reading()/resume_reading() are idempotent and no-ops once closing;
 //   after pause_reading() returns nothing is delivered until
 //   resume_reading() (uv_read_stop takes effect at once, also between two
@@ -45,6 +47,8 @@ class StreamReading : public Endpoint<Interface, StreamProtocol> {
 
   // End of file was read; reading has stopped for good.
   virtual void on_eof() = 0;
+  // Whether a read error means end of file for this kind of descriptor.
+  virtual bool is_end_of_file(int /*status*/) const { return false; }
 
   bool wants_reading() const;
   void on_connection_made() override { update_reading(); }
@@ -63,10 +67,12 @@ class StreamReading : public Endpoint<Interface, StreamProtocol> {
   static StreamReading& of(uv_handle_t* handle);
   static void on_alloc(uv_handle_t* handle, size_t size_hint, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_readable(uv_poll_t* poll, int status, int events);
+  void read_once();
   uv_buf_t lend_buffer(size_t size_hint);
   void delivered(ssize_t nread, const uv_buf_t& buf);
 
-  bool reading_ = false;                          // uv_read_start in effect
+  bool reading_ = false;                          // uv_read_start (uv_poll_start) in effect
   BufferedProtocol* lent_to_ = nullptr;           // whose buffer the pending read fills (null: the loop's)
 };
 

@@ -30,16 +30,9 @@
 namespace loopspec::libuv {
 
 class StreamTransport final : public StreamWriting<StreamReading<Transport>> {
-  struct Passkey {};
-
  public:
-  // Adopts box (an open uv_tcp_t or uv_pipe_t holding a connected socket)
-  // and schedules connection_made. Throws ContractError(TypeError) unless
-  // protocol is a Protocol or a BufferedProtocol; the box is closed then.
-  static std::shared_ptr<StreamTransport> start(UvLoop& loop, HandleBox* box, std::shared_ptr<StreamProtocol> protocol,
-                                                Completion<Transport> done);
-
-  StreamTransport(Passkey, UvLoop& loop, HandleBox* box);
+  // box: an open uv_tcp_t or uv_pipe_t holding a connected socket (start_endpoint).
+  StreamTransport(UvLoop& loop, HandleBox* box);
 
   // BaseTransport
   bool is_closing() override;

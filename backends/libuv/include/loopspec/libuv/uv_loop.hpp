@@ -67,6 +67,10 @@ class UvLoop final : public kit::LoopBase {
                                Completion<Transport> done) override;
   void create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options,
                                 Completion<DatagramTransport> done) override;
+  // Pipes, FIFOs, ptys and sockets; fd is the transport's from the call on,
+  // and closed when the setup fails.
+  void connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) override;
+  void connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) override;
 
   uv_loop_t* uv() { return &loop_; }
   Resolver& resolver() { return resolver_; }
