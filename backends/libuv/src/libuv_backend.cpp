@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include <csignal>
+
 #include "loopspec/kit/faults.hpp"
 #include "loopspec/kit/tls_context.hpp"
 #include "loopspec/libuv/uv_loop.hpp"
@@ -12,12 +14,21 @@ namespace {
 
 class LibuvBackend final : public Backend {
  public:
-  explicit LibuvBackend(kit::Faults faults) : faults_(faults) { kit::prepare_tls(); }
+  LibuvBackend(kit::Faults faults, const std::string& profile)
+      // SubprocessTransport.close(): 3.8 kill()s the child, 3.4.3 terminate()s it.
+      : faults_(faults), subprocess_close_signal_(profile == "3.4.3" ? SIGTERM : SIGKILL) {
+    kit::prepare_tls();
+  }
   const BackendInfo& info() const override { return libuv_backend_info(); }
-  std::unique_ptr<EventLoop> make_loop() override { return std::make_unique<libuv::UvLoop>(faults_); }
+  std::unique_ptr<EventLoop> make_loop() override {
+    auto loop = std::make_unique<libuv::UvLoop>(faults_);
+    loop->set_subprocess_close_signal(subprocess_close_signal_);
+    return loop;
+  }
 
  private:
   kit::Faults faults_;
+  int subprocess_close_signal_;
 };
 
 }  // namespace
@@ -28,20 +39,26 @@ const BackendInfo& libuv_backend_info() {
       std::string("libuv ") + uv_version_string(),
       uv_version_string(),
       {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kTls, capability::kUdp,
-       capability::kPipes},
-      // The faults the libuv transports consult: their own, and those of the
-      // kit's WriteFlow that every write goes through.
+       capability::kPipes, capability::kSubprocess},
+      // The faults the libuv transports consult, and those of the kit's
+      // WriteFlow (every write goes through it) and TLS layer (every TLS
+      // connection is a kit TlsProtocol over a libuv stream transport).
       kit::faults_named({"pause-at-high", "never-pause", "pause-repeated", "resume-below-low", "resume-early",
                          "eof-twice", "close-drops-buffer", "limits-unchecked", "high-zero-keeps-low",
                          "not-closing-after-close", "dgram-split", "dgram-error-closes", "pipe-no-eof",
-                         "pipe-write-eof-keeps-open", "pipe-abort-flushes"}),
+                         "pipe-write-eof-keeps-open", "pipe-abort-flushes", "proc-exited-twice",
+                         "proc-terminate-kills", "proc-close-no-kill", "tls-eof-true-keeps-open",
+                         "tls-lost-without-made", "tls-cipher-without-bits", "tls-claims-write-eof",
+                         "tls-skips-verification", "tls-delivers-while-paused", "tls-writes-plaintext",
+                         "tls-no-handshake-timeout", "tls-ignores-alpn", "tls-close-without-notify",
+                         "tls-no-shutdown-timeout", "tls-compression-empty"}),
   };
   return info;
 }
 
 void register_libuv_backend(BackendRegistry& registry) {
   registry.add("libuv", [](const BackendOptions& options) -> std::unique_ptr<Backend> {
-    return std::make_unique<LibuvBackend>(kit::faults_from_name(options.fault, libuv_backend_info()));
+    return std::make_unique<LibuvBackend>(kit::faults_from_name(options.fault, libuv_backend_info()), options.profile);
   });
 }
 

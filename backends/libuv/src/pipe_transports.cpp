@@ -52,6 +52,32 @@ WritePipeTransport::WritePipeTransport(UvLoop& loop, HandleBox* box)
   describe_as_pipe();
 }
 
+void WritePipeTransport::on_connection_made() {
+  // Only a socket reads the reader's end; a pty would read what the other side writes.
+  if (ending() || !uv_is_readable(stream()) || ::isatty(get_extra_info("pipe")->at("fd").get<int>()) == 1) return;
+  auto lend = [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+    auto buffer = static_cast<WritePipeTransport*>(HandleBox::owner_of(handle))->loop_->read_buffer();
+    *buf = uv_buf_t{buffer.data(), buffer.size()};
+  };
+  uv_read_start(stream(), lend, on_reader_news);
+}
+
+void WritePipeTransport::on_lose() {
+  StreamWriting::on_lose();
+  if (stream() != nullptr && uv_is_readable(stream())) uv_read_stop(stream());
+}
+
+void WritePipeTransport::on_reader_news(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  if (nread == 0) return;  // nothing after all
+  static_cast<WritePipeTransport*>(HandleBox::owner_of(reinterpret_cast<uv_handle_t*>(stream)))->reader_gone();
+}
+
+void WritePipeTransport::reader_gone() {
+  if (!active()) return;
+  // Data still queued is lost: that is a broken pipe.
+  lose(drained() ? std::nullopt : MaybeError(Error::from_errno(EPIPE)));
+}
+
 void WritePipeTransport::write(std::string_view data) {
   const std::string_view pieces[] = {data};
   write_pieces(pieces);

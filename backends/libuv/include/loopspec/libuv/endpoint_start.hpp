@@ -7,9 +7,10 @@
 // the factory throws or returns no protocol, or the T refuses the protocol
 // (TypeError), the box is closed and the canonical error goes to done
 // (scheduled), or to the loop's exception handler when done is empty (a
-// server's connections).
+// server's connections). It returns the endpoint, or null after a failure.
 #pragma once
 
+#include <memory>
 #include <utility>
 
 #include "loopspec/kit/exception_error.hpp"
@@ -19,7 +20,7 @@
 namespace loopspec::libuv {
 
 template <class T, class Factory, class Done, class... Args>
-void start_endpoint(UvLoop& loop, HandleBox* box, const Factory& factory, Done done, Args&&... args) {
+std::shared_ptr<T> start_endpoint(UvLoop& loop, HandleBox* box, const Factory& factory, Done done, Args&&... args) {
   Error error;
   try {
     auto protocol = factory();
@@ -27,13 +28,17 @@ void start_endpoint(UvLoop& loop, HandleBox* box, const Factory& factory, Done d
     auto endpoint = std::make_shared<T>(loop, box, std::forward<Args>(args)...);
     endpoint->set_protocol(std::move(protocol));  // on TypeError the endpoint's destructor closes the box
     endpoint->announce(std::move(done));
-    return;
+    return endpoint;
   } catch (...) {
     error = kit::error_from_current_exception();
   }
   HandleBox::close(box);  // a no-op when the transport closed it already
-  if (done) return loop.complete_with_error(std::move(done), std::move(error));
-  loop.report_exception("protocol factory", error);
+  if (done) {
+    loop.complete_with_error(std::move(done), std::move(error));
+  } else {
+    loop.report_exception("protocol factory", error);
+  }
+  return nullptr;
 }
 
 }  // namespace loopspec::libuv

@@ -31,10 +31,14 @@
 //   queue is written: the reader sees end of file, connection_lost(None).
 //   abort() drops the queue, connection_lost(None).
 // - The reader going away is noticed by the write libuv has in flight
-//   (connection_lost(BrokenPipeError)). Unlike CPython, an idle write end is
-//   not watched: libuv lets one handle watch a descriptor, and the stream
-//   handle of a write-only pipe does not poll for input, so the loss is
-//   noticed at the next write.
+//   (connection_lost(BrokenPipeError)). A write end that libuv can also read
+//   (a socket: a child's stdin, socketpair()) is watched while idle, as
+//   CPython watches it: its end of file (or any input, which a reader does
+//   not send) is the reader gone: connection_lost(BrokenPipeError) with data
+//   queued, connection_lost(None) without. Unlike CPython, the idle write
+//   end of a pipe or FIFO is not watched: libuv lets one handle watch a
+//   descriptor, and a write-only stream handle does not poll for input, so
+//   that loss is noticed at the next write.
 #pragma once
 
 #include <memory>
@@ -72,7 +76,11 @@ class WritePipeTransport final : public StreamWriting<Endpoint<WriteTransport, B
   void abort() override;
 
  private:
+  void on_connection_made() override;
+  void on_lose() override;
   void on_drained() override;
+  static void on_reader_news(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  void reader_gone();
 };
 
 }  // namespace loopspec::libuv

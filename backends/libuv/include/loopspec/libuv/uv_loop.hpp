@@ -31,7 +31,7 @@
 
 #include <uv.h>
 
-#include <atomic>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -71,9 +71,20 @@ class UvLoop final : public kit::LoopBase {
   // and closed when the setup fails.
   void connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) override;
   void connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) override;
+  // Child processes (child_process.hpp): started at once; one that cannot
+  // start completes `done` with its error.
+  void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
+                       Completion<SubprocessTransport> done) override;
+  // /bin/sh -c command.
+  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
+                        Completion<SubprocessTransport> done) override;
 
   uv_loop_t* uv() { return &loop_; }
   Resolver& resolver() { return resolver_; }
+  // The signal SubprocessTransport.close() sends a running child: SIGKILL
+  // (the 3.8 page, the default) or SIGTERM (3.4.3).
+  void set_subprocess_close_signal(int signal) { subprocess_close_signal_ = signal; }
+  int subprocess_close_signal() const { return subprocess_close_signal_; }
   bool is_running() const { return running_; }
   // Runs callback, handing an exception to the exception handler under context.
   void run_guarded(std::string_view context, const std::function<void()>& callback);
@@ -92,6 +103,7 @@ class UvLoop final : public kit::LoopBase {
   uv_async_t wake_{};
   Resolver resolver_{&loop_};
 
+  int subprocess_close_signal_ = SIGKILL;
   bool running_ = false;
   bool stopping_ = false;
   std::vector<std::function<void()>> ready_;
