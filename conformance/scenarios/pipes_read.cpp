@@ -10,10 +10,11 @@ namespace {
 bool buffered_variant(const ScenarioContext& ctx) { return ctx.variant().find("+buffered") != std::string::npos; }
 
 // A read pipe whose eof_received returns true, so what follows the end of file is the scenario's to decide.
-std::unique_ptr<PipeConnection> open_read_pipe_kept_open_at_eof(ScenarioContext& ctx) {
+std::unique_ptr<PipeConnection> open_read_pipe_kept_open_at_eof(ScenarioContext& ctx,
+                                                                std::optional<std::size_t> buffer_size = std::nullopt) {
   StreamHooks hooks;
   hooks.on_eof = [] { return true; };
-  return open_read_pipe(ctx, hooks);
+  return open_read_pipe(ctx, hooks, buffer_size);
 }
 
 LOOPSPEC_SCENARIO({
@@ -98,12 +99,14 @@ LOOPSPEC_SCENARIO({
 LOOPSPEC_SCENARIO({
     .id = "pipes.read.eof-with-data-waiting",
     .title = "while reading is paused the other end writes 8000 bytes and closes; resume_reading delivers every byte "
-             "in order, then eof_received",
+             "in order, then eof_received (a BufferedProtocol lends 64 KiB buffers)",
     .rules = {"proto.data.in-order", "buffered.data.in-order", "proto.eof.on-peer-shutdown"},
     .variants = pipe_variants::kRead,
     .body =
         [](ScenarioContext& ctx) {
-          auto conn = open_read_pipe_kept_open_at_eof(ctx);
+          // Buffers larger than everything waiting: then no read fills its buffer, whatever the kernel's
+          // timing, so a loop that takes a short read at hang-up for the end does so in every run.
+          auto conn = open_read_pipe_kept_open_at_eof(ctx, 64 * 1024);
           auto& t = conn->reader();
           t.pause_reading();
           // Fits what every kind holds unread: a raw pty takes about 12 KB, pipes and FIFOs 64 KB.

@@ -84,7 +84,7 @@ constexpr std::size_t kBufferedProtocolBufferSize = 1024;
 
 template <class T, class Connect>
 std::unique_ptr<PipeConnection> open_pipe(ScenarioContext& ctx, StreamHooks hooks, bool transport_reads,
-                                          Connect&& connect) {
+                                          std::optional<std::size_t> buffer_size, Connect&& connect) {
   auto conn = std::make_unique<PipeConnection>();
   conn->hooks = std::move(hooks);
   Ends ends = make_ends(ctx, transport_reads);
@@ -93,7 +93,7 @@ std::unique_ptr<PipeConnection> open_pipe(ScenarioContext& ctx, StreamHooks hook
   conn->peer = std::make_unique<PipePeer>(ctx, ends.peer, peer_reads);
   if (transport_reads && has(ctx.variant(), "+buffered")) {
     conn->protocol = std::make_shared<CapturingProtocol<ObservingBufferedProtocol>>(
-        conn->made_with, conn->seen, conn->hooks, kBufferedProtocolBufferSize);
+        conn->made_with, conn->seen, conn->hooks, buffer_size.value_or(kBufferedProtocolBufferSize));
   } else {
     conn->protocol = std::make_shared<CapturingProtocol<ObservingProtocol>>(conn->made_with, conn->seen, conn->hooks);
   }
@@ -247,14 +247,15 @@ WriteTransport& PipeConnection::writer() {
   return *writer;
 }
 
-std::unique_ptr<PipeConnection> open_read_pipe(ScenarioContext& ctx, StreamHooks hooks) {
-  return open_pipe<ReadTransport>(ctx, std::move(hooks), true, [&](auto factory, int fd, auto done) {
+std::unique_ptr<PipeConnection> open_read_pipe(ScenarioContext& ctx, StreamHooks hooks,
+                                               std::optional<std::size_t> buffer_size) {
+  return open_pipe<ReadTransport>(ctx, std::move(hooks), true, buffer_size, [&](auto factory, int fd, auto done) {
     ctx.loop().connect_read_pipe(std::move(factory), fd, std::move(done));
   });
 }
 
 std::unique_ptr<PipeConnection> open_write_pipe(ScenarioContext& ctx, StreamHooks hooks) {
-  return open_pipe<WriteTransport>(ctx, std::move(hooks), false, [&](auto factory, int fd, auto done) {
+  return open_pipe<WriteTransport>(ctx, std::move(hooks), false, std::nullopt, [&](auto factory, int fd, auto done) {
     ctx.loop().connect_write_pipe(std::move(factory), fd, std::move(done));
   });
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,8 +96,10 @@ struct PipeConnection {
 };
 
 // connect_read_pipe / connect_write_pipe on this variant's kind of pipe,
-// waiting for connection_made; a failed setup stops the scenario.
-std::unique_ptr<PipeConnection> open_read_pipe(ScenarioContext& ctx, StreamHooks hooks = {});
+// waiting for connection_made; a failed setup stops the scenario. In the
+// "+buffered" variants get_buffer returns buffer_size bytes (default 1 KiB).
+std::unique_ptr<PipeConnection> open_read_pipe(ScenarioContext& ctx, StreamHooks hooks = {},
+                                               std::optional<std::size_t> buffer_size = std::nullopt);
 std::unique_ptr<PipeConnection> open_write_pipe(ScenarioContext& ctx, StreamHooks hooks = {});
 
 // Writes chunks through a write pipe whose peer stopped reading until the
