@@ -2,13 +2,21 @@
 
 #include <unistd.h>
 
+#include <cstring>
+#include <new>
+
 namespace loopspec::libuv {
 
 HandleBox::~HandleBox() {
   if (owned_fd >= 0) ::close(owned_fd);
 }
 
-HandleBox* HandleBox::make(std::shared_ptr<LoopResident> owner) { return new HandleBox(std::move(owner)); }
+HandleBox* HandleBox::make(std::shared_ptr<LoopResident> owner) {
+  // Zeroed first: libuv's *_init leave some fields of a handle as they find them.
+  void* memory = ::operator new(sizeof(HandleBox));
+  std::memset(memory, 0, sizeof(HandleBox));
+  return new (memory) HandleBox(std::move(owner));
+}
 
 void HandleBox::close(HandleBox* box) {
   if (box != nullptr && !uv_is_closing(&box->handle)) uv_close(&box->handle, on_closed);

@@ -33,18 +33,20 @@ Address to_address(const sockaddr* address) {
 namespace {
 
 std::optional<Address> name_of(const uv_handle_t* handle, bool peer) {
-  if (handle->type == UV_NAMED_PIPE) {
-    const auto* pipe = reinterpret_cast<const uv_pipe_t*>(handle);
-    char path[sizeof(sockaddr_un{}.sun_path) + 1];
-    size_t length = sizeof path;
-    int status = peer ? uv_pipe_getpeername(pipe, path, &length) : uv_pipe_getsockname(pipe, path, &length);
-    if (status != 0) return std::nullopt;
-    return UnixAddress{std::string(path, length)};
-  }
   sockaddr_storage storage{};
   auto* address = reinterpret_cast<sockaddr*>(&storage);
   int length = sizeof storage;
   int status = UV_EINVAL;
+  if (handle->type == UV_NAMED_PIPE) {
+    // Not uv_pipe_getsockname/getpeername: libuv 1.44 reads the path of an
+    // unnamed socket from memory the kernel did not write.
+    uv_os_fd_t fd = -1;
+    auto size = static_cast<socklen_t>(length);
+    if (uv_fileno(handle, &fd) != 0 || (peer ? ::getpeername(fd, address, &size) : ::getsockname(fd, address, &size)) != 0) {
+      return std::nullopt;
+    }
+    return to_address(address);
+  }
   if (handle->type == UV_TCP) {
     const auto* tcp = reinterpret_cast<const uv_tcp_t*>(handle);
     status = peer ? uv_tcp_getpeername(tcp, address, &length) : uv_tcp_getsockname(tcp, address, &length);

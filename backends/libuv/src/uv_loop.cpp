@@ -46,6 +46,7 @@ UvLoop::~UvLoop() {
   // Callbacks may own transports and timers: drop them first.
   ready_.clear();
   batch_.clear();
+  due_timers_.clear();
   {
     std::lock_guard lock(threadsafe_mutex_);
     threadsafe_.clear();
@@ -106,6 +107,8 @@ Duration UvLoop::time() { return Duration(static_cast<double>(uv_hrtime()) / 1e9
 
 void UvLoop::fix_batch() {
   take_threadsafe_callbacks();
+  for (auto& [when, run] : due_timers_) ready_.push_back(std::move(run));
+  due_timers_.clear();
   batch_.swap(ready_);
   if (!batch_.empty() || stopping_) {
     uv_idle_start(&no_wait_, [](uv_idle_t*) {});
@@ -139,6 +142,10 @@ void UvLoop::take_threadsafe_callbacks() {
   std::lock_guard lock(threadsafe_mutex_);
   for (auto& callback : threadsafe_) ready_.push_back(std::move(callback));
   threadsafe_.clear();
+}
+
+void UvLoop::timer_due(std::uint64_t deadline_ns, std::uint64_t sequence, std::function<void()> run) {
+  due_timers_.emplace(std::pair{deadline_ns, sequence}, std::move(run));
 }
 
 std::shared_ptr<TimerHandle> UvLoop::call_later(Duration delay, std::function<void()> callback) {

@@ -14,7 +14,8 @@ std::shared_ptr<UvTimer> UvTimer::start(UvLoop& loop, std::uint64_t deadline_ns,
 }
 
 UvTimer::UvTimer(Passkey, UvLoop& loop, std::function<void()> callback, std::uint64_t deadline_ns)
-    : loop_(&loop), callback_(std::move(callback)), deadline_ns_(deadline_ns) {}
+    : loop_(&loop), callback_(std::move(callback)), deadline_ns_(deadline_ns),
+      sequence_(loop.next_timer_sequence()) {}
 
 void UvTimer::arm() {
   // The loop clock is read fresh: a cached one from before a long callback
@@ -22,7 +23,7 @@ void UvTimer::arm() {
   uv_update_time(loop_->uv());
   std::uint64_t now = uv_hrtime();
   std::uint64_t left_ns = deadline_ns_ > now ? deadline_ns_ - now : 0;
-  std::uint64_t left_ms = (left_ns + 999'999) / 1'000'000;
+  std::uint64_t left_ms = (left_ns + 999'999) / 1'000'000 + 1;  // + the loop clock's lag
   uv_timer_start(&box_->timer, on_timer, left_ms, 0);
 }
 
@@ -33,7 +34,7 @@ void UvTimer::on_timer(uv_timer_t* handle) {
 
 void UvTimer::fire() {
   if (uv_hrtime() < deadline_ns_) return arm();
-  loop_->call_soon([self = shared_from_this()] { self->run(); });
+  loop_->timer_due(deadline_ns_, sequence_, [self = shared_from_this()] { self->run(); });
   close_handle();
 }
 

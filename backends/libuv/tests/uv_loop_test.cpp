@@ -99,6 +99,17 @@ TEST(UvLoop, TimersRunInDeadlineOrderAndTiesInSchedulingOrder) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 22, 3}));
 }
 
+TEST(UvLoop, DeadlinesWithinOneMillisecondKeepTheirOrder) {
+  // Machinery: libuv's timers count whole milliseconds; the loop still runs due timers by deadline.
+  UvLoop loop;
+  std::vector<std::string> order;
+  loop.call_later(Duration(0.0109), [&] { order.push_back("later deadline, scheduled first"); });
+  loop.call_later(Duration(0.0101), [&] { order.push_back("earlier deadline"); });
+  loop.call_later(Duration(0.03), [&] { loop.stop(); });
+  loop.run_forever();
+  EXPECT_EQ(order, (std::vector<std::string>{"earlier deadline", "later deadline, scheduled first"}));
+}
+
 TEST(UvLoop, DueTimersRunAfterTheCallbacksAlreadyReady) {
   // Machinery: asyncio moves due timers to the end of the ready queue.
   UvLoop loop;

@@ -11,11 +11,13 @@
 //   before run_forever, run_forever runs one iteration and returns.
 // - call_soon_threadsafe is the only method callable from another thread; it
 //   wakes the loop through a uv_async_t.
-// - call_later arms one uv_timer_t per callback; the callback never runs
-//   before `delay` has passed on time()'s clock (libuv's millisecond loop
-//   clock lags behind it, so a timer that fires early is re-armed for the
-//   rest). Equal deadlines run in scheduling order. The handle's cancel()
-//   stops the timer; it is a no-op once run, cancelled, or the loop is gone.
+// - call_later arms one uv_timer_t per callback (uv_timer.hpp); the callback
+//   never runs before `delay` has passed on time()'s clock. Timers that came
+//   due join the batch behind the callbacks already ready, in deadline order
+//   (equal deadlines in scheduling order), as asyncio's _run_once appends
+//   them: libuv's millisecond timers alone would order two deadlines within
+//   one millisecond by scheduling. The handle's cancel() stops the timer; it
+//   is a no-op once run, cancelled, or the loop is gone.
 // - An exception escaping a callback goes to the exception handler
 //   (kit::LoopBase) and the loop goes on.
 // - time() is uv_hrtime() in seconds (monotonic).
@@ -32,7 +34,9 @@
 #include <uv.h>
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -88,6 +92,9 @@ class UvLoop final : public kit::LoopBase {
   bool is_running() const { return running_; }
   // Runs callback, handing an exception to the exception handler under context.
   void run_guarded(std::string_view context, const std::function<void()>& callback);
+  // A timer that came due (uv_timer.hpp): its callback joins the next batch by deadline.
+  void timer_due(std::uint64_t deadline_ns, std::uint64_t sequence, std::function<void()> run);
+  std::uint64_t next_timer_sequence() { return ++timer_sequence_; }
 
  private:
   static UvLoop& of(uv_handle_t* handle) { return *static_cast<UvLoop*>(handle->loop->data); }
@@ -108,6 +115,8 @@ class UvLoop final : public kit::LoopBase {
   bool stopping_ = false;
   std::vector<std::function<void()>> ready_;
   std::vector<std::function<void()>> batch_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::function<void()>> due_timers_;  // (deadline, sequence)
+  std::uint64_t timer_sequence_ = 0;
 
   std::mutex threadsafe_mutex_;
   std::vector<std::function<void()>> threadsafe_;

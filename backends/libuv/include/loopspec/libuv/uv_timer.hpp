@@ -1,11 +1,13 @@
 // One call_later callback on its own uv_timer_t.
 //
 // Promises:
-// - start() arms the timer; once due, the callback joins the loop's ready
-//   callbacks (behind those already there, as asyncio moves due timers to the
-//   end of its ready queue) and runs once, never before the deadline on
-//   uv_hrtime()'s clock: libuv's loop clock is in whole milliseconds and may
-//   lag behind, so a timer that fires early is re-armed for what is left.
+// - start() arms the timer; once due, the callback goes to the loop
+//   (UvLoop::timer_due), which runs it once with the next batch, behind the
+//   callbacks already ready, in deadline order. Never before the deadline on
+//   uv_hrtime()'s clock: libuv's loop clock is in whole milliseconds and lags
+//   behind it (truncated, and coarse on some kernels), so the timer is armed
+//   a millisecond late, and one that fires early all the same is re-armed for
+//   what is left.
 // - cancel() stops it for good, also once due but not yet run; cancel()
 //   after the run, a second cancel() or one after the loop is gone does nothing.
 // - The pending timer is kept alive by its handle (HandleBox), so the caller
@@ -44,6 +46,7 @@ class UvTimer final : public TimerHandle, public LoopResident, public std::enabl
   UvLoop* loop_;
   std::function<void()> callback_;
   std::uint64_t deadline_ns_;
+  std::uint64_t sequence_;  // ties between equal deadlines go to the earlier call_later
   HandleBox* box_ = nullptr;
 };
 
