@@ -2,36 +2,11 @@
 
 #include <uv.h>
 
-#include <csignal>
-
 #include "loopspec/kit/faults.hpp"
-#include "loopspec/kit/tls_context.hpp"
+#include "loopspec/kit/loop_backend.hpp"
 #include "loopspec/libuv/uv_loop.hpp"
 
 namespace loopspec {
-
-namespace {
-
-class LibuvBackend final : public Backend {
- public:
-  LibuvBackend(kit::Faults faults, const std::string& profile)
-      // SubprocessTransport.close(): 3.8 kill()s the child, 3.4.3 terminate()s it.
-      : faults_(faults), subprocess_close_signal_(profile == "3.4.3" ? SIGTERM : SIGKILL) {
-    kit::prepare_tls();
-  }
-  const BackendInfo& info() const override { return libuv_backend_info(); }
-  std::unique_ptr<EventLoop> make_loop() override {
-    auto loop = std::make_unique<libuv::UvLoop>(faults_);
-    loop->set_subprocess_close_signal(subprocess_close_signal_);
-    return loop;
-  }
-
- private:
-  kit::Faults faults_;
-  int subprocess_close_signal_;
-};
-
-}  // namespace
 
 const BackendInfo& libuv_backend_info() {
   static const BackendInfo info{
@@ -58,7 +33,7 @@ const BackendInfo& libuv_backend_info() {
 
 void register_libuv_backend(BackendRegistry& registry) {
   registry.add("libuv", [](const BackendOptions& options) -> std::unique_ptr<Backend> {
-    return std::make_unique<LibuvBackend>(kit::faults_from_name(options.fault, libuv_backend_info()), options.profile);
+    return std::make_unique<kit::LoopBackend<libuv::UvLoop>>(libuv_backend_info(), options);
   });
 }
 
