@@ -7,6 +7,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "loopspec/shipped_data.hpp"
+
 namespace loopspec {
 
 namespace {
@@ -90,7 +92,7 @@ std::filesystem::path expectations_file_for(const std::filesystem::path& directo
 
 std::filesystem::path default_expectations_directory() {
   if (const char* env = std::getenv("LOOPSPEC_EXPECTATIONS_DIR"); env != nullptr && *env != '\0') return env;
-  return LOOPSPEC_EXPECTATIONS_DIR;
+  return shipped_data().expectations_dir;
 }
 
 }  // namespace loopspec

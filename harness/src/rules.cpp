@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "loopspec/shipped_data.hpp"
+
 namespace loopspec {
 
 namespace {
@@ -352,7 +354,7 @@ std::filesystem::path RuleCatalogue::default_directory() {
   if (const char* overridden = std::getenv("LOOPSPEC_SPEC_DIR"); overridden != nullptr && *overridden != '\0') {
     return overridden;
   }
-  return LOOPSPEC_SPEC_DIR;
+  return shipped_data().spec_dir;
 }
 
 }  // namespace loopspec

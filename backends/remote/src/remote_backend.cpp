@@ -9,6 +9,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "loopspec/shipped_data.hpp"
+
 extern char** environ;
 
 namespace loopspec::remote {
@@ -85,7 +87,7 @@ DriverCommand python_driver_command(const std::string& loop_spec) {
   }
   DriverCommand command;
   command.argv = {environment_or("LOOPSPEC_PYTHON", LOOPSPEC_PYTHON),
-                  environment_or("LOOPSPEC_PYTHON_DRIVER", LOOPSPEC_PYTHON_DRIVER), "--loop", loop_spec};
+                  environment_or("LOOPSPEC_PYTHON_DRIVER", shipped_data().python_driver), "--loop", loop_spec};
   std::string path = environment_or("LOOPSPEC_PYTHON_PATH", "");
   for (std::size_t start = 0; start < path.size();) {
     std::size_t end = path.find(':', start);

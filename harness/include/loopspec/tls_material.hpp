@@ -2,7 +2,7 @@
 // for TLS scenarios and tests: where it is and which file is which.
 //
 // Promise: locate() takes the directory from $LOOPSPEC_TLS_DIR, else the
-// build tree's, and throws std::runtime_error naming the directory (and the
+// shipped one (shipped_data.hpp), and throws std::runtime_error naming the directory (and the
 // variable that overrides it) when a file is missing, so a moved or
 // incomplete installation fails clearly instead of as a handshake error.
 #pragma once

@@ -19,8 +19,8 @@
 //   python:MODULE:CALLABLE (a callable returning an event loop). names()
 //   lists python:asyncio and python:uvloop where they import.
 // - The driver's interpreter is $LOOPSPEC_PYTHON (default /usr/bin/python3),
-//   the driver script $LOOPSPEC_PYTHON_DRIVER (default: the one in this
-//   source tree), extra import directories $LOOPSPEC_PYTHON_PATH
+//   the driver script $LOOPSPEC_PYTHON_DRIVER (default: the shipped one,
+//   loopspec/shipped_data.hpp), extra import directories $LOOPSPEC_PYTHON_PATH
 //   (colon-separated, passed as --python-path); PYTHONPATH is inherited.
 //   $LOOPSPEC_DRIVER_TIMEOUT (seconds, default 10) bounds each reply.
 #pragma once
