@@ -1,0 +1,270 @@
+// The reference loop's stream transport under any sequence of operations.
+//
+// The input is a program: byte 0 sets the protocol's eof_received answer and
+// the step budget, then each operation is an opcode byte and its argument
+// bytes (missing bytes read as zero). The application side (write, writelines,
+// set_write_buffer_limits, pause/resume_reading, write_eof, close, abort) goes
+// through a recorded protocol's transport; the peer side is the other end of a
+// socketpair, driven in the same thread (send, read a chunk, stop/resume
+// reading, half-close, reset). One loop iteration runs after every operation.
+// Oracles: the checker finds no violation in the trace; the peer receives a
+// prefix of what was written, in order, and, when the transport ended by
+// close() with no error, at least every byte written before it was closing; after
+// abort() no byte that was still in the transport's buffer arrives; the
+// protocol receives a prefix of what the peer sent; connection_lost comes
+// exactly once; no descriptor leaks. A write made while the transport is
+// closing (after close(), or after end of file closed it) carries no promise:
+// asyncio sends it only while earlier data is still buffered.
+#include <dirent.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loopspec/checker.hpp"
+#include "loopspec/recorder.hpp"
+#include "loopspec/reference/epoll_loop.hpp"
+
+namespace {
+
+using namespace loopspec;
+
+[[noreturn]] void finding(const std::string& what) {
+  std::fprintf(stderr, "stateful transport: %s\n", what.c_str());
+  std::abort();
+}
+
+// Byte i of either direction's stream: a pattern whose shifts and losses show as mismatches.
+char pattern(std::size_t i) { return static_cast<char>((i * 131 + (i >> 9)) & 0xff); }
+std::string pattern_bytes(std::size_t from, std::size_t size) {
+  std::string out(size, '\0');
+  for (std::size_t k = 0; k < size; ++k) out[k] = pattern(from + k);
+  return out;
+}
+bool is_pattern_prefix(const std::string& data) {
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i] != pattern(i)) return false;
+  }
+  return true;
+}
+
+int open_fds() {
+  int n = 0;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (::readdir(dir) != nullptr) ++n;
+  ::closedir(dir);
+  return n;
+}
+
+struct Input {
+  const std::uint8_t* data;
+  std::size_t size;
+  std::size_t at = 0;
+  bool done() const { return at >= size; }
+  std::uint8_t u8() { return at < size ? data[at++] : 0; }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
+};
+
+class Subject final : public Protocol {
+ public:
+  bool keep_open_on_eof = false;
+  std::shared_ptr<Transport> transport;
+  std::string received;
+  int lost = 0;
+  MaybeError lost_error;
+
+  void connection_made(std::shared_ptr<BaseTransport> t) override { transport = std::dynamic_pointer_cast<Transport>(t); }
+  void data_received(std::string_view data) override { received.append(data); }
+  bool eof_received() override { return keep_open_on_eof; }
+  void connection_lost(const MaybeError& exc) override {
+    ++lost;
+    lost_error = exc;
+  }
+};
+
+// The other end of the socketpair, driven from the fuzz input.
+struct Peer {
+  int fd = -1;
+  bool reading = true;
+  bool reset = false;
+  std::size_t sent = 0;
+  std::string received;
+
+  void send(std::size_t size) {
+    if (fd < 0 || size == 0) return;
+    std::string bytes = pattern_bytes(sent, size);
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) sent += static_cast<std::size_t>(n);
+  }
+  void read(std::size_t limit) {
+    char buffer[16 * 1024];
+    while (fd >= 0 && limit > 0) {
+      ssize_t n = ::recv(fd, buffer, std::min(limit, sizeof buffer), MSG_DONTWAIT);
+      if (n <= 0) return;
+      received.append(buffer, static_cast<std::size_t>(n));
+      limit -= static_cast<std::size_t>(n);
+    }
+  }
+  void close(bool with_reset) {
+    if (fd < 0) return;
+    if (with_reset) {
+      linger l{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      reset = true;
+    }
+    ::close(fd);
+    fd = -1;
+  }
+};
+
+void run_program(Input& in) {
+  std::uint8_t setup = in.u8();
+  const int max_steps = 8 + setup % 64;
+
+  reference::EpollLoop loop;
+  auto iterate = [&loop] {
+    loop.stop();
+    loop.run_forever();
+  };
+  Checker checker;
+  Recorder recorder(checker);
+  auto subject = std::make_shared<Subject>();
+  subject->keep_open_on_eof = (setup & 0x80) != 0;
+  auto recorded = recorder.record_stream(subject);
+
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) finding("socketpair failed");
+  Peer peer;
+  peer.fd = fds[1];
+  bool connected = false;
+  loop.connect_accepted_socket([recorded] { return recorded; }, fds[0], ServerOptions{},
+                               [&](Outcome<Transport> outcome) { connected = outcome.ok(); });
+  for (int i = 0; i < 4 && !connected; ++i) iterate();
+  if (!connected || !subject->transport) finding("connect_accepted_socket did not complete");
+  Transport& t = *subject->transport;
+
+  std::size_t written = 0;      // bytes the application's writes accepted
+  std::size_t must_arrive = 0;  // of those, the ones written while the transport was not closing
+  std::optional<std::size_t> aborted_unsent;  // `written` less the buffer, when abort() was called
+  auto accepted = [&](std::size_t size, bool was_closing) {
+    written += size;
+    if (!was_closing && !aborted_unsent) must_arrive = written;
+  };
+  auto write_bytes = [&](std::size_t size) {
+    std::string bytes = pattern_bytes(written, size);
+    bool was_closing = t.is_closing();
+    try {
+      t.write(bytes);
+      accepted(size, was_closing);
+    } catch (const ContractError&) {
+      // write after write_eof raises; nothing was taken
+    }
+  };
+
+  for (int step = 0; step < max_steps && !in.done(); ++step) {
+    switch (in.u8() % 16) {
+      case 0: write_bytes(in.u16() % 8192); break;
+      case 1: {
+        std::vector<std::string> parts;
+        std::size_t total = 0;
+        for (int k = in.u8() % 4; k >= 0; --k) {
+          std::size_t size = in.u8() * 16u;
+          parts.push_back(pattern_bytes(written + total, size));
+          total += size;
+        }
+        std::vector<std::string_view> views(parts.begin(), parts.end());
+        bool was_closing = t.is_closing();
+        try {
+          t.writelines(views);
+          accepted(total, was_closing);
+        } catch (const ContractError&) {
+        }
+        break;
+      }
+      case 2: {
+        std::uint8_t which = in.u8();
+        std::optional<std::int64_t> high, low;
+        if (which & 1) high = in.u16();
+        if (which & 2) low = in.u16();
+        try {
+          t.set_write_buffer_limits(high, low);
+        } catch (const ContractError&) {
+          // low > high raises ValueError: the checker sees it was right to
+        }
+        break;
+      }
+      case 3: t.pause_reading(); break;
+      case 4: t.resume_reading(); break;
+      case 5:
+        try {
+          if (t.can_write_eof()) t.write_eof();
+        } catch (const ContractError&) {
+        }
+        break;
+      case 6: t.close(); break;
+      case 7:
+        if (!aborted_unsent && subject->lost == 0) aborted_unsent = written - t.get_write_buffer_size();
+        t.abort();
+        break;
+      case 8: peer.send(in.u16() % 16384); break;
+      case 9: peer.read(in.u16()); break;
+      case 10: peer.reading = false; break;
+      case 11: peer.reading = true; break;
+      case 12: if (peer.fd >= 0) ::shutdown(peer.fd, SHUT_WR); break;
+      case 13: peer.close(true); break;
+      case 14: for (int k = in.u8() % 4; k >= 0; --k) iterate(); break;
+      case 15: t.is_closing(), t.is_reading(), t.get_write_buffer_size(), t.get_write_buffer_limits(); break;
+    }
+    if (peer.reading) peer.read(SIZE_MAX);
+    iterate();
+  }
+
+  // The application closes; the peer reads everything until the transport is gone.
+  t.close();
+  peer.reading = true;
+  for (int i = 0; i < 1000 && subject->lost == 0; ++i) {
+    peer.read(SIZE_MAX);
+    iterate();
+  }
+  peer.read(SIZE_MAX);
+  if (subject->lost != 1) finding("connection_lost came " + std::to_string(subject->lost) + " times, expected once");
+  for (int i = 0; i < 4; ++i) iterate();
+  if (subject->lost != 1) finding("connection_lost came again after the first");
+  checker.on_end(true);
+  if (!checker.violations().empty()) finding("checker: " + checker.violations().front().message());
+
+  if (!is_pattern_prefix(peer.received)) finding("the peer received bytes that were not written, or not in order");
+  if (peer.received.size() > written) finding("the peer received more bytes than were written");
+  if (!aborted_unsent && !subject->lost_error && !peer.reset && peer.received.size() < must_arrive) {
+    finding("close() lost data: " + std::to_string(must_arrive) + " bytes written before the transport was closing, " +
+            std::to_string(peer.received.size()) + " arrived");
+  }
+  if (aborted_unsent && peer.received.size() > *aborted_unsent) {
+    finding("bytes still buffered at abort() arrived: " + std::to_string(peer.received.size()) + " > " +
+            std::to_string(*aborted_unsent));
+  }
+  if (!is_pattern_prefix(subject->received) || subject->received.size() > peer.sent) {
+    finding("the protocol received bytes the peer did not send, or not in order");
+  }
+  peer.close(false);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const int baseline = open_fds();
+  Input in{data, size};
+  run_program(in);
+  int now = open_fds();
+  if (now != baseline) finding("descriptors leaked: " + std::to_string(now) + " open, " + std::to_string(baseline) + " before");
+  return 0;
+}
