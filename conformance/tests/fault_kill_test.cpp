@@ -1,5 +1,5 @@
 // Suite strength: every deliberate deviation of an in-process backend's fault
-// switch (the reference loop's, the libuv loop's) is caught — the suite
+// switch (the reference loop's, the libuv loop's, the Asio loop's) is caught — the suite
 // reports FAIL for the rule the deviation breaks. Each case runs the
 // scenarios that exercise that rule, as
 // `loopspec run --backend BACKEND --fault NAME --rules RULE` would.
@@ -50,7 +50,7 @@ TEST_P(FaultKill, SuiteReportsTheBrokenRule) {
       << to_string(results.rules[0].verdict) << ": " << results.rules[0].message;
 }
 
-// The fault's name alone: the backend is the instantiation's prefix (Reference/..., Libuv/...).
+// The fault's name alone: the backend is the instantiation's prefix (Reference/..., Libuv/..., Asio/...).
 std::string case_name(const ::testing::TestParamInfo<BackendFault>& info) {
   std::string name = info.param.fault.name;
   for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -60,6 +60,9 @@ std::string case_name(const ::testing::TestParamInfo<BackendFault>& info) {
 INSTANTIATE_TEST_SUITE_P(Reference, FaultKill, ::testing::ValuesIn(faults_of("reference")), case_name);
 #ifdef LOOPSPEC_HAVE_LIBUV
 INSTANTIATE_TEST_SUITE_P(Libuv, FaultKill, ::testing::ValuesIn(faults_of("libuv")), case_name);
+#endif
+#ifdef LOOPSPEC_HAVE_ASIO
+INSTANTIATE_TEST_SUITE_P(Asio, FaultKill, ::testing::ValuesIn(faults_of("asio")), case_name);
 #endif
 
 TEST(FaultSwitch, OffByDefaultAndUnknownNamesRejected) {
@@ -74,6 +77,15 @@ TEST(FaultSwitch, LibuvOffersOnlyTheFaultsItsCodeConsults) {
   // A catalogue fault the libuv transports do not consult is refused, not silently ignored.
   EXPECT_THROW(BackendRegistry::instance().create("libuv", BackendOptions{"data-after-eof"}), std::invalid_argument);
   EXPECT_GE(backend_faults("libuv").size(), 3u);
+}
+#endif
+
+#ifdef LOOPSPEC_HAVE_ASIO
+TEST(FaultSwitch, AsioOffersOnlyTheFaultsItsCodeConsults) {
+  testing::ensure_backends();
+  // A catalogue fault the Asio transports do not consult is refused, not silently ignored.
+  EXPECT_THROW(BackendRegistry::instance().create("asio", BackendOptions{"data-after-eof"}), std::invalid_argument);
+  EXPECT_GE(backend_faults("asio").size(), 3u);
 }
 #endif
 

@@ -6,6 +6,9 @@
 #ifdef LOOPSPEC_HAVE_LIBUV
 #include "loopspec/libuv/libuv_backend.hpp"
 #endif
+#ifdef LOOPSPEC_HAVE_ASIO
+#include "loopspec/asio/asio_backend.hpp"
+#endif
 
 namespace loopspec {
 
@@ -14,6 +17,9 @@ void register_builtin_backends(BackendRegistry& registry) {
   register_remote_backends(registry);
 #ifdef LOOPSPEC_HAVE_LIBUV
   register_libuv_backend(registry);
+#endif
+#ifdef LOOPSPEC_HAVE_ASIO
+  register_asio_backend(registry);
 #endif
 }
 

@@ -179,6 +179,19 @@ std::vector<Fault> faults_named(const std::vector<std::string_view>& names) {
   return out;
 }
 
+std::vector<Fault> kit_faults_and(const std::vector<std::string_view>& own) {
+  std::vector<std::string_view> names = {
+      // WriteFlow (write_flow.cpp)
+      "pause-at-high", "never-pause", "pause-repeated", "resume-below-low", "resume-early", "limits-unchecked",
+      "high-zero-keeps-low",
+      // The TLS layer (tls_protocol.cpp, tls_transport.cpp, tls_context.cpp)
+      "tls-eof-true-keeps-open", "tls-lost-without-made", "tls-cipher-without-bits", "tls-claims-write-eof",
+      "tls-skips-verification", "tls-delivers-while-paused", "tls-writes-plaintext", "tls-no-handshake-timeout",
+      "tls-ignores-alpn", "tls-close-without-notify", "tls-no-shutdown-timeout", "tls-compression-empty"};
+  names.insert(names.end(), own.begin(), own.end());
+  return faults_named(names);
+}
+
 Faults faults_from_name(std::string_view name, const BackendInfo& backend) {
   Faults faults;
   if (name.empty()) return faults;

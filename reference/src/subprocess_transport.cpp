@@ -6,8 +6,8 @@
 #include <cerrno>
 
 #include "loopspec/kit/exception_error.hpp"
+#include "loopspec/kit/process_spawn.hpp"
 #include "loopspec/reference/pipe_descriptor.hpp"
-#include "loopspec/reference/process_spawn.hpp"
 #include "loopspec/reference/read_pipe_transport.hpp"
 #include "loopspec/reference/write_pipe_transport.hpp"
 
@@ -36,7 +36,7 @@ std::shared_ptr<ChildProcessTransport> ChildProcessTransport::start(EpollLoop& l
                                                                     const SubprocessOptions& options,
                                                                     std::shared_ptr<SubprocessProtocol> protocol,
                                                                     Completion<SubprocessTransport> done) {
-  SpawnedProcess child = spawn_process(argv, options);
+  kit::SpawnedProcess child = kit::spawn_process(argv, options);
   auto transport = std::make_shared<ChildProcessTransport>(Passkey{}, loop, child.pid, std::move(protocol));
   const int parent_fds[3] = {child.stdin_fd, child.stdout_fd, child.stderr_fd};
   for (int fd = 0; fd < 3; ++fd) {

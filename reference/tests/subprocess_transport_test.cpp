@@ -1,5 +1,5 @@
 // The reference loop's child processes (subprocess_transport.hpp,
-// process_spawn.hpp, child_exit_watch.hpp): no zombie and no descriptor is
+// kit/process_spawn.hpp, child_exit_watch.hpp): no zombie and no descriptor is
 // left behind, the child gets a clean start, and both ways of learning of its
 // exit work.
 #include <signal.h>
@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "loop_test_support.hpp"
+#include "loopspec/kit/process_spawn.hpp"
 #include "loopspec/reference/child_exit_watch.hpp"
-#include "loopspec/reference/process_spawn.hpp"
 
 namespace loopspec::reference::testing {
 namespace {
@@ -192,10 +192,10 @@ TEST_P(ChildExitWatchMechanisms, ReportsAndReaps) {
   LoopRunner runner(loop);
   SubprocessOptions quiet;
   quiet.stdin_spec = quiet.stdout_spec = quiet.stderr_spec = StdioSpec{Stdio::DevNull};
-  auto early = spawn_process({"/bin/sh", "-c", "exit 5"}, quiet);
+  auto early = kit::spawn_process({"/bin/sh", "-c", "exit 5"}, quiet);
   siginfo_t info{};
   ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(early.pid), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
-  auto late = spawn_process({"/bin/sh", "-c", "read x"}, SubprocessOptions{});
+  auto late = kit::spawn_process({"/bin/sh", "-c", "read x"}, SubprocessOptions{});
   std::vector<int> codes;
   auto record = [&](int code) {
     codes.push_back(code);

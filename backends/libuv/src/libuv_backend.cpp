@@ -18,15 +18,9 @@ const BackendInfo& libuv_backend_info() {
       // The faults the libuv transports consult, and those of the kit's
       // WriteFlow (every write goes through it) and TLS layer (every TLS
       // connection is a kit TlsProtocol over a libuv stream transport).
-      kit::faults_named({"pause-at-high", "never-pause", "pause-repeated", "resume-below-low", "resume-early",
-                         "eof-twice", "close-drops-buffer", "limits-unchecked", "high-zero-keeps-low",
-                         "not-closing-after-close", "dgram-split", "dgram-error-closes", "pipe-no-eof",
-                         "pipe-write-eof-keeps-open", "pipe-abort-flushes", "proc-exited-twice",
-                         "proc-terminate-kills", "proc-close-no-kill", "tls-eof-true-keeps-open",
-                         "tls-lost-without-made", "tls-cipher-without-bits", "tls-claims-write-eof",
-                         "tls-skips-verification", "tls-delivers-while-paused", "tls-writes-plaintext",
-                         "tls-no-handshake-timeout", "tls-ignores-alpn", "tls-close-without-notify",
-                         "tls-no-shutdown-timeout", "tls-compression-empty"}),
+      kit::kit_faults_and({"eof-twice", "close-drops-buffer", "not-closing-after-close", "dgram-split",
+                           "dgram-error-closes", "pipe-no-eof", "pipe-write-eof-keeps-open", "pipe-abort-flushes",
+                           "proc-exited-twice", "proc-terminate-kills", "proc-close-no-kill"}),
   };
   return info;
 }

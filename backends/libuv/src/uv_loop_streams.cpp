@@ -17,24 +17,6 @@ namespace loopspec::libuv {
 
 namespace {
 
-// With ssl, the raw connection's factory and completion become the kit's TLS
-// layer around the application's (as every backend wraps them). False when
-// the settings are refused: `done` then has the error.
-template <class MakeSetup>
-bool wrap_for_tls(UvLoop& loop, const std::shared_ptr<const TlsConfig>& ssl, MakeSetup make_setup,
-                  StreamProtocolFactory& factory, Completion<Transport>& done) {
-  if (!ssl) return true;
-  try {
-    auto tls = kit::wrap_for_tls(loop, std::move(factory), make_setup(), std::move(done));
-    factory = std::move(tls.factory);
-    done = std::move(tls.done);
-    return true;
-  } catch (const ContractError& e) {
-    loop.complete_with_error(std::move(done), e.error());
-    return false;
-  }
-}
-
 // connect_accepted_socket's fd as a libuv stream handle: a uv_pipe_t for a
 // Unix socket, a uv_tcp_t otherwise; the canonical error (fd left to the
 // caller) when it is no stream socket or libuv refuses it.
@@ -75,7 +57,7 @@ HandleBox* adopt_stream_socket(uv_loop_t* loop, int fd, Error& error) {
 void UvLoop::create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
                                Completion<Transport> done) {
   auto setup = [&] { return kit::tls_client_setup(*this, options, address); };
-  if (!wrap_for_tls(*this, options.ssl, setup, factory, done)) return;
+  if (!kit::wrap_if_tls(*this, options.ssl != nullptr, setup, factory, done)) return;
   StreamConnector::start(*this, std::move(factory), address, std::move(done));
 }
 
@@ -95,7 +77,7 @@ void UvLoop::connect_accepted_socket(StreamProtocolFactory factory, int fd, Serv
                                      Completion<Transport> done) {
   // The fd is ours from the call on: closed on every failure.
   auto setup = [&] { return kit::tls_server_setup(*this, options); };
-  if (!wrap_for_tls(*this, options.ssl, setup, factory, done)) {
+  if (!kit::wrap_if_tls(*this, options.ssl != nullptr, setup, factory, done)) {
     ::close(fd);
     return;
   }

@@ -84,6 +84,11 @@ const std::vector<Fault>& fault_catalogue();
 // throws std::logic_error for a name not in the catalogue.
 std::vector<Fault> faults_named(const std::vector<std::string_view>& names);
 
+// The catalogue entries of the faults the kit's own code consults (WriteFlow's
+// and the TLS layer's) and of `own`, in catalogue order: the offer of a
+// backend whose writes go through kit::WriteFlow and whose TLS is the kit's.
+std::vector<Fault> kit_faults_and(const std::vector<std::string_view>& own);
+
 // The flags for a fault name among those `backend` offers; "" selects none.
 // Throws std::invalid_argument naming the backend and its faults otherwise.
 Faults faults_from_name(std::string_view name, const BackendInfo& backend);

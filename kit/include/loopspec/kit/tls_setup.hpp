@@ -41,4 +41,24 @@ struct TlsWrapped {
 TlsWrapped wrap_for_tls(LoopBase& loop, StreamProtocolFactory app_factory, TlsSetup setup,
                         Completion<Transport> app_done);
 
+// What a loop's create_connection and connect_accepted_socket do with ssl:
+// when `ssl` is set, factory and done become the TLS layer's around the
+// application's (make_setup() gives the TlsSetup) and true is returned;
+// without ssl they stay as they are. False when make_setup refused the
+// settings: done was handed the error (scheduled) and is empty now.
+template <class MakeSetup>
+bool wrap_if_tls(LoopBase& loop, bool ssl, MakeSetup make_setup, StreamProtocolFactory& factory,
+                 Completion<Transport>& done) {
+  if (!ssl) return true;
+  try {
+    auto tls = wrap_for_tls(loop, std::move(factory), make_setup(), std::move(done));
+    factory = std::move(tls.factory);
+    done = std::move(tls.done);
+    return true;
+  } catch (const ContractError& e) {
+    loop.complete_with_error(std::move(done), e.error());
+    return false;
+  }
+}
+
 }  // namespace loopspec::kit

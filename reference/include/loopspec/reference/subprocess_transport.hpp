@@ -7,7 +7,7 @@
 //   Running --the child reaped and every pipe lost--> Finishing
 //   Finishing --connection_lost delivered--> Finished
 // Promises:
-// - The child is started at once (process_spawn.hpp); its pipes become pipe
+// - The child is started at once (kit/process_spawn.hpp); its pipes become pipe
 //   transports of this loop (stdin a WritePipeTransport, stdout and stderr
 //   ReadPipeTransports); connection_made, then `done`, from a callback
 //   scheduled after theirs.

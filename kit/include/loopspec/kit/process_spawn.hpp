@@ -22,7 +22,7 @@
 
 #include "loopspec/event_loop.hpp"
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 struct SpawnedProcess {
   pid_t pid = -1;
@@ -34,4 +34,4 @@ struct SpawnedProcess {
 
 SpawnedProcess spawn_process(const std::vector<std::string>& argv, const SubprocessOptions& options);
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

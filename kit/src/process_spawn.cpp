@@ -1,4 +1,4 @@
-#include "loopspec/reference/process_spawn.hpp"
+#include "loopspec/kit/process_spawn.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 
 extern char** environ;
 
-namespace loopspec::reference {
+namespace loopspec::kit {
 
 namespace {
 
@@ -121,4 +121,4 @@ SpawnedProcess spawn_process(const std::vector<std::string>& argv, const Subproc
   return process;  // `held` closes the child's ends
 }
 
-}  // namespace loopspec::reference
+}  // namespace loopspec::kit

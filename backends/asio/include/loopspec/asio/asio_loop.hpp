@@ -1,0 +1,126 @@
+// An asyncio event loop on a boost::asio::io_context.
+//
+// Promises (asyncio's BaseEventLoop._run_once, iteration by iteration):
+// - One iteration: when no callback is ready and stop() was not called,
+//   io_context::run_one() waits for the first completion (I/O readiness, a
+//   timer, a call_soon_threadsafe post); then poll() runs every other
+//   completion that is ready. Completions only append to the loop's queues:
+//   an I/O completion schedules the transport's callback (as asyncio's
+//   selector events join _ready), a timer's joins the due timers. Then the
+//   batch is fixed: the callbacks ready now, in call_soon order, then the due
+//   timers in deadline order (equal deadlines in scheduling order), and the
+//   batch runs. What it schedules runs in a later iteration, and a transport
+//   re-arms its wait only from its callback, so one readiness is handled
+//   once per iteration and poll() always ends.
+// - stop() makes run_forever return after the current iteration; called
+//   before run_forever, run_forever runs one iteration and returns.
+// - call_soon_threadsafe is the only method callable from another thread:
+//   boost::asio::post to the io_context, whose completion appends the
+//   callback to the ready queue (and wakes a run_one() waiting in epoll).
+// - call_later arms one steady_timer per callback; Asio completes it only
+//   once the deadline has passed on steady_clock, time()'s clock, so a
+//   callback never runs early. The handle's cancel() stops it for good, also
+//   once due but not yet run; it is a no-op once run, cancelled, or the loop
+//   is gone.
+// - An exception escaping a callback goes to the exception handler
+//   (kit::LoopBase) and the loop goes on.
+// - SIGPIPE is ignored in the process once a loop exists: Asio sends on
+//   sockets with MSG_NOSIGNAL, but a pipe's write(2) would raise it; a
+//   reader that went away must be EPIPE. Children get the default back.
+// - Residents: whatever owns an Asio I/O object (a transport, a server, a
+//   timer, a child) is held by the loop while it is active (hold/let_go), as
+//   asyncio's loop keeps what it watches alive. Destroying the loop tells
+//   every resident once (on_loop_destroyed: it closes and destroys its I/O
+//   objects and lets go of its protocol), then destroys the io_context,
+//   whose pending completions are dropped unrun: no descriptor, handler or
+//   transport outlives the loop through it.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "loopspec/event_loop.hpp"
+#include "loopspec/kit/loop_base.hpp"
+
+namespace loopspec::asio {
+
+namespace net = boost::asio;
+
+// What lives on an AsioLoop and must let go of it when the loop is destroyed
+// first: close its I/O objects, drop its protocol, never touch the loop again.
+class LoopResident {
+ public:
+  virtual ~LoopResident() = default;
+  virtual void on_loop_destroyed() = 0;
+};
+
+class AsioLoop final : public kit::LoopBase {
+ public:
+  explicit AsioLoop(kit::Faults faults = {});
+  ~AsioLoop() override;
+  AsioLoop(const AsioLoop&) = delete;
+  AsioLoop& operator=(const AsioLoop&) = delete;
+
+  // EventLoop
+  void run_forever() override;
+  void stop() override { stopping_ = true; }
+  Duration time() override;
+  void call_soon(std::function<void()> callback) override { ready_.push_back(std::move(callback)); }
+  void call_soon_threadsafe(std::function<void()> callback) override;
+  std::shared_ptr<TimerHandle> call_later(Duration delay, std::function<void()> callback) override;
+  void create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
+                         Completion<Transport> done) override;
+  void create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
+                     Completion<Server> done) override;
+  // fd is the transport's from the call on, and closed when the setup fails.
+  void connect_accepted_socket(StreamProtocolFactory factory, int fd, ServerOptions options,
+                               Completion<Transport> done) override;
+  void create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options,
+                                Completion<DatagramTransport> done) override;
+  // Pipes, FIFOs, ptys and sockets; fd is the transport's from the call on,
+  // and closed when the setup fails.
+  void connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) override;
+  void connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) override;
+  // Child processes (child_process.hpp): started at once; one that cannot
+  // start completes `done` with its error.
+  void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
+                       Completion<SubprocessTransport> done) override;
+  // /bin/sh -c command.
+  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
+                        Completion<SubprocessTransport> done) override;
+
+  net::io_context& context() { return io_; }
+  // The signal SubprocessTransport.close() sends a running child: SIGKILL
+  // (the 3.8 page, the default) or SIGTERM (3.4.3).
+  void set_subprocess_close_signal(int signal) { subprocess_close_signal_ = signal; }
+  int subprocess_close_signal() const { return subprocess_close_signal_; }
+
+  // The loop keeps resident alive until let_go (see the top comment).
+  void hold(std::shared_ptr<LoopResident> resident);
+  void let_go(LoopResident* resident);
+  // A timer that came due: its callback joins the next batch by deadline.
+  void timer_due(std::int64_t deadline_ns, std::uint64_t sequence, std::function<void()> run);
+  std::uint64_t next_timer_sequence() { return ++timer_sequence_; }
+
+ private:
+  void run_once();
+
+  net::io_context io_{1};  // one thread: the loop's
+  net::executor_work_guard<net::io_context::executor_type> keep_running_{io_.get_executor()};
+  int subprocess_close_signal_ = SIGKILL;
+  bool running_ = false;
+  bool stopping_ = false;
+  std::vector<std::function<void()>> ready_;
+  std::map<std::pair<std::int64_t, std::uint64_t>, std::function<void()>> due_timers_;  // (deadline, sequence)
+  std::uint64_t timer_sequence_ = 0;
+  std::map<LoopResident*, std::shared_ptr<LoopResident>> residents_;
+};
+
+}  // namespace loopspec::asio

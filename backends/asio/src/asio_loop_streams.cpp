@@ -1,0 +1,85 @@
+// AsioLoop's stream endpoints: each hands over to the class that owns the
+// job; with ssl, every connection's protocol is the kit's TlsProtocol.
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "loopspec/asio/asio_error.hpp"
+#include "loopspec/asio/asio_loop.hpp"
+#include "loopspec/asio/stream_connector.hpp"
+#include "loopspec/asio/stream_server.hpp"
+#include "loopspec/asio/stream_transport.hpp"
+#include "loopspec/kit/tls_setup.hpp"
+
+namespace loopspec::asio {
+
+namespace {
+
+// connect_accepted_socket's fd as a generic stream socket; the canonical
+// error (fd left to the caller) when it is no stream socket.
+std::optional<StreamSocket> adopt_stream_socket(AsioLoop& loop, int fd, Error& error) {
+  int type = 0;
+  int family = 0;
+  socklen_t length = sizeof type;
+  socklen_t family_length = sizeof family;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0 ||
+      ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &family_length) < 0) {
+    error = Error::from_errno(errno);
+    return std::nullopt;
+  }
+  if (type != SOCK_STREAM) {
+    error = Error{"ValueError", 0, "A Stream Socket was expected, got socket type " + std::to_string(type)};
+    return std::nullopt;
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  boost::system::error_code ec;
+  StreamSocket socket(loop.context());
+  socket.assign(net::generic::stream_protocol(family, SOCK_STREAM), fd, ec);
+  if (ec) {
+    error = error_from_code(ec);
+    return std::nullopt;
+  }
+  return socket;
+}
+
+}  // namespace
+
+void AsioLoop::create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
+                                 Completion<Transport> done) {
+  auto setup = [&] { return kit::tls_client_setup(*this, options, address); };
+  if (!kit::wrap_if_tls(*this, options.ssl != nullptr, setup, factory, done)) return;
+  StreamConnector::start(*this, std::move(factory), address, std::move(done));
+}
+
+void AsioLoop::create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
+                             Completion<Server> done) {
+  if (options.ssl) {
+    try {
+      factory = kit::wrap_for_tls(*this, std::move(factory), kit::tls_server_setup(*this, options), nullptr).factory;
+    } catch (const ContractError& e) {
+      return complete_with_error(std::move(done), e.error());
+    }
+  }
+  StreamServer::start(*this, std::move(factory), address, options, std::move(done));
+}
+
+void AsioLoop::connect_accepted_socket(StreamProtocolFactory factory, int fd, ServerOptions options,
+                                       Completion<Transport> done) {
+  // The fd is ours from the call on: closed on every failure.
+  auto setup = [&] { return kit::tls_server_setup(*this, options); };
+  if (!kit::wrap_if_tls(*this, options.ssl != nullptr, setup, factory, done)) {
+    ::close(fd);
+    return;
+  }
+  Error error;
+  auto socket = adopt_stream_socket(*this, fd, error);
+  if (!socket) {
+    ::close(fd);
+    return complete_with_error(std::move(done), std::move(error));
+  }
+  start_stream_connection(*this, std::move(*socket), factory, std::move(done));
+}
+
+}  // namespace loopspec::asio
