@@ -3,40 +3,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <cerrno>
+#include <utility>
 
-#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/libuv/endpoint_start.hpp"
 #include "loopspec/libuv/pipe_transports.hpp"
 #include "loopspec/libuv/uv_error.hpp"
 
 namespace loopspec::libuv {
-
-// The protocol of one pipe transport: what it hears goes to the child's
-// transport under the child's fd. It holds that transport, as CPython's pipe
-// protocols do, until its pipe's connection_lost.
-class ChildProcess::PipeProtocol final : public Protocol {
- public:
-  PipeProtocol(std::shared_ptr<ChildProcess> child, int fd) : child_(std::move(child)), fd_(fd) {}
-
-  void data_received(std::string_view data) override {
-    if (child_->phase_ != Phase::Starting) {
-      return child_->run("pipe_data_received", [&](SubprocessProtocol& p) { p.pipe_data_received(fd_, data); });
-    }
-    child_->deliver("pipe_data_received", [fd = fd_, copy = std::string(data)](SubprocessProtocol& p) {
-      p.pipe_data_received(fd, copy);
-    });
-  }
-  void connection_lost(const MaybeError& exc) override { std::exchange(child_, nullptr)->pipe_lost(fd_, exc); }
-  void pause_writing() override { child_->deliver("pause_writing", [](SubprocessProtocol& p) { p.pause_writing(); }); }
-  void resume_writing() override {
-    child_->deliver("resume_writing", [](SubprocessProtocol& p) { p.resume_writing(); });
-  }
-
- private:
-  std::shared_ptr<ChildProcess> child_;
-  int fd_;
-};
 
 namespace {
 
@@ -102,126 +77,30 @@ void ChildProcess::spawn(UvLoop& loop, const std::vector<std::string>& argv, con
   }
   child->pid_ = child->box_->process.pid;
   for (int fd = 0; fd < 3; ++fd) {
-    auto index = static_cast<std::size_t>(fd);
-    if (pipes[index] == nullptr) continue;
-    child->pipes_[index] = start_pipe(loop, pipes[index], fd, std::make_shared<PipeProtocol>(child, fd));
-    child->pipe_open_[index] = child->pipes_[index] != nullptr;
+    HandleBox* pipe = pipes[static_cast<std::size_t>(fd)];
+    if (pipe == nullptr) continue;
+    uv_os_fd_t parent_fd = -1;
+    uv_fileno(&pipe->handle, &parent_fd);
+    child->set_pipe(fd, start_pipe(loop, pipe, fd, child->pipe_protocol(fd, parent_fd)));
   }
-  // After the pipes' own connection_made, as CPython's _connect_pipes.
-  loop.call_soon([child, done = std::move(done)] {
-    child->made();
-    if (done) done(Outcome<SubprocessTransport>{child, std::nullopt});
-  });
+  child->announce(std::move(done));
 }
 
 ChildProcess::ChildProcess(UvLoop& loop, std::shared_ptr<SubprocessProtocol> protocol)
-    : loop_(&loop), faults_(loop.faults()), close_signal_(loop.subprocess_close_signal()),
-      protocol_(std::move(protocol)) {}
+    : kit::ChildProcess(loop, std::move(protocol), loop.subprocess_close_signal()), uv_loop_(&loop) {}
 
 ChildProcess::~ChildProcess() { HandleBox::close(box_); }
 
-void ChildProcess::made() {
-  if (phase_ != Phase::Starting) return;
-  run("connection_made", [&](SubprocessProtocol& p) { p.connection_made(shared_from_this()); });
-  phase_ = Phase::Running;
-  for (; !waiting_.empty(); waiting_.pop_front()) run(waiting_.front().first, waiting_.front().second);
-  finish_if_done();
-}
-
-// ---- protocol callbacks ----
-
-void ChildProcess::run(const char* name, const Callback& callback) {
-  auto protocol = protocol_;  // set_protocol inside the callback must not free it mid-call
-  if (!protocol) return;
-  try {
-    callback(*protocol);
-  } catch (...) {
-    if (loop_ != nullptr) loop_->report_exception(name, kit::error_from_current_exception());
-  }
-}
-
-void ChildProcess::deliver(const char* name, Callback callback) {
-  if (phase_ == Phase::Starting) {
-    waiting_.emplace_back(name, std::move(callback));
-  } else {
-    run(name, callback);
-  }
-}
-
-void ChildProcess::pipe_lost(int fd, const MaybeError& exc) {
-  pipe_open_[static_cast<std::size_t>(fd)] = false;
-  deliver("pipe_connection_lost", [fd, exc](SubprocessProtocol& p) { p.pipe_connection_lost(fd, exc); });
-  finish_if_done();
-}
-
 void ChildProcess::on_exit(uv_process_t* process, int64_t exit_status, int term_signal) {
   auto* child = static_cast<ChildProcess*>(HandleBox::owner_of(reinterpret_cast<uv_handle_t*>(process)));
+  auto self = child->shared_from_this();  // closing the handle lets go of the box's reference
+  HandleBox::close(std::exchange(child->box_, nullptr));
   child->exited(term_signal != 0 ? -term_signal : static_cast<int>(exit_status));
 }
 
-void ChildProcess::exited(int returncode) {
-  auto self = shared_from_this();  // closing the handle lets go of the box's reference
-  HandleBox::close(std::exchange(box_, nullptr));
-  returncode_ = returncode;  // set before process_exited, as CPython does
-  deliver("process_exited", [](SubprocessProtocol& p) { p.process_exited(); });
-  // Fault: proc-exited-twice
-  if (faults_.proc_exited_twice) deliver("process_exited", [](SubprocessProtocol& p) { p.process_exited(); });
-  finish_if_done();
-}
-
-void ChildProcess::finish_if_done() {
-  if (phase_ != Phase::Running || !returncode_) return;
-  for (bool open : pipe_open_) {
-    if (open) return;
-  }
-  phase_ = Phase::Finishing;
-  loop_->call_soon([self = shared_from_this()] {
-    if (self->phase_ != Phase::Finishing) return;
-    self->run("connection_lost", [](SubprocessProtocol& p) { p.connection_lost(std::nullopt); });
-    self->phase_ = Phase::Finished;
-    self->protocol_.reset();
-  });
-}
-
-// ---- the transport's methods ----
-
-std::optional<nlohmann::json> ChildProcess::get_extra_info(std::string_view name) {
-  if (name == "subprocess") return nlohmann::json{{"pid", pid_}};
+MaybeError ChildProcess::signal_child(int signal) {
+  if (int status = uv_process_kill(&box_->process, signal); status < 0) return error_from_status(status);
   return std::nullopt;
-}
-
-void ChildProcess::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  auto subprocess = std::dynamic_pointer_cast<SubprocessProtocol>(std::move(protocol));
-  if (!subprocess) throw ContractError(Error{"TypeError", 0, "a subprocess transport needs a SubprocessProtocol"});
-  if (phase_ != Phase::Finished) protocol_ = std::move(subprocess);
-}
-
-std::shared_ptr<BaseTransport> ChildProcess::get_pipe_transport(int fd) {
-  return fd >= 0 && fd <= 2 ? pipes_[static_cast<std::size_t>(fd)] : nullptr;
-}
-
-void ChildProcess::send_signal(int signal) {
-  if (phase_ == Phase::Finished) throw ContractError(Error{"ProcessLookupError", ESRCH, "the process is gone"});
-  if (!running()) return;  // reaped: the pid may name another process by now
-  if (int status = uv_process_kill(&box_->process, signal); status < 0) throw ContractError(error_from_status(status));
-}
-
-void ChildProcess::terminate() {
-  // Fault: proc-terminate-kills
-  send_signal(faults_.proc_terminate_kills ? SIGKILL : SIGTERM);
-}
-
-void ChildProcess::kill() { send_signal(SIGKILL); }
-
-void ChildProcess::close() {
-  if (closed_) return;
-  closed_ = true;
-  for (auto& pipe : pipes_) {
-    if (pipe) pipe->close();
-  }
-  // Fault: proc-close-no-kill
-  if (faults_.proc_close_no_kill) return;
-  if (running()) uv_process_kill(&box_->process, close_signal_);
 }
 
 void ChildProcess::on_loop_destroyed() {
@@ -232,12 +111,8 @@ void ChildProcess::on_loop_destroyed() {
     }
   }
   HandleBox::close(std::exchange(box_, nullptr));
-  phase_ = Phase::Finished;  // no callback runs any more
-  closed_ = true;
-  waiting_.clear();
-  protocol_.reset();
-  pipes_ = {};
-  loop_ = nullptr;
+  forget_loop();
+  uv_loop_ = nullptr;
 }
 
 }  // namespace loopspec::libuv

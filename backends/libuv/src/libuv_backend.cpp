@@ -20,7 +20,7 @@ const BackendInfo& libuv_backend_info() {
       // connection is a kit TlsProtocol over a libuv stream transport).
       kit::kit_faults_and({"eof-twice", "close-drops-buffer", "not-closing-after-close", "dgram-split",
                            "dgram-error-closes", "pipe-no-eof", "pipe-write-eof-keeps-open", "pipe-abort-flushes",
-                           "proc-exited-twice", "proc-terminate-kills", "proc-close-no-kill"}),
+                           "proc-exited-twice", "proc-parent-fd", "proc-terminate-kills", "proc-close-no-kill"}),
   };
   return info;
 }
