@@ -261,7 +261,9 @@ void run_program(Input& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const int baseline = open_fds();
+  // Counted around each input, not once per process: libFuzzer itself opens two pipes to
+  // llvm-symbolizer the first time it prints a new function, between inputs.
+  const int baseline = open_fds();
   Input in{data, size};
   run_program(in);
   int now = open_fds();
