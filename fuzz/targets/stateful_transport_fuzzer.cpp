@@ -1,6 +1,7 @@
 // The reference loop's stream transport under any sequence of operations.
 //
-// The input is a program: byte 0 sets the protocol's eof_received answer and
+// The input is a program: byte 0 sets the protocol's kind (Protocol or
+// BufferedProtocol, then byte 1 its buffer size), its eof_received answer and
 // the step budget, then each operation is an opcode byte and its argument
 // bytes (missing bytes read as zero). The application side (write, writelines,
 // set_write_buffer_limits, pause/resume_reading, write_eof, close, abort) goes
@@ -26,6 +27,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,21 +76,40 @@ struct Input {
   std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
 };
 
-class Subject final : public Protocol {
- public:
+// What the application's protocol saw, whichever kind it is.
+struct Observed {
   bool keep_open_on_eof = false;
   std::shared_ptr<Transport> transport;
   std::string received;
   int lost = 0;
   MaybeError lost_error;
+};
 
+template <class Base>
+class Subject : public Base, public Observed {
+ public:
   void connection_made(std::shared_ptr<BaseTransport> t) override { transport = std::dynamic_pointer_cast<Transport>(t); }
-  void data_received(std::string_view data) override { received.append(data); }
   bool eof_received() override { return keep_open_on_eof; }
   void connection_lost(const MaybeError& exc) override {
     ++lost;
     lost_error = exc;
   }
+};
+
+class PlainSubject final : public Subject<Protocol> {
+ public:
+  void data_received(std::string_view data) override { received.append(data); }
+};
+
+// Lends buffers of a size the input chose, so reads are cut at any length.
+class BufferedSubject final : public Subject<BufferedProtocol> {
+ public:
+  explicit BufferedSubject(std::size_t size) : buffer_(size) {}
+  std::span<char> get_buffer(std::int64_t) override { return buffer_; }
+  void buffer_updated(std::size_t nbytes) override { received.append(buffer_.data(), nbytes); }
+
+ private:
+  std::vector<char> buffer_;
 };
 
 // The other end of the socketpair, driven from the fuzz input.
@@ -128,7 +149,7 @@ struct Peer {
 
 void run_program(Input& in) {
   std::uint8_t setup = in.u8();
-  const int max_steps = 8 + setup % 64;
+  const int max_steps = 8 + setup % 64;  // bits 0-5
 
   reference::EpollLoop loop;
   auto iterate = [&loop] {
@@ -137,9 +158,20 @@ void run_program(Input& in) {
   };
   Checker checker;
   Recorder recorder(checker);
-  auto subject = std::make_shared<Subject>();
+  // Bit 6 of the setup byte: a BufferedProtocol with buffers of the next byte's size (1 to 256).
+  std::shared_ptr<StreamProtocol> protocol;
+  Observed* subject = nullptr;
+  if (setup & 0x40) {
+    auto buffered = std::make_shared<BufferedSubject>(1 + in.u8());
+    subject = buffered.get();
+    protocol = buffered;
+  } else {
+    auto plain = std::make_shared<PlainSubject>();
+    subject = plain.get();
+    protocol = plain;
+  }
   subject->keep_open_on_eof = (setup & 0x80) != 0;
-  auto recorded = recorder.record_stream(subject);
+  auto recorded = recorder.record_stream(protocol);
 
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) finding("socketpair failed");

@@ -100,6 +100,9 @@ def stateful_seeds():
         "abort-with-buffer": program(40, [10], write(8000), write(8000), write(8000), [7], [11]),
         "peer-reset": program(40, [8, 50, 0], [13], write(100), [14, 3]),
         "close-then-write": program(40, write(100), [6], write(100), [7]),
+        # 0x40: a BufferedProtocol, the next byte its buffer size less one
+        "buffered-small-buffers": program(0x40 | 40, [6], [8, 0, 4], [14, 3], [3], [8, 0, 1], [4], [12], [14, 3]),
+        "buffered-eof-kept-open": program(0xC0 | 30, [0], [8, 200, 0], [12], [14, 3], write(300), [5]),
     }
     for name, data in cases.items():
         put("stateful_transport", name, data)
