@@ -14,6 +14,11 @@
 // - complete_with_error runs a setup's completion with its error from a
 //   scheduled callback, so `done` never runs inside the call that started
 //   the setup.
+// - subprocess_shell is subprocess_exec of /bin/sh -c command.
+//   start_subprocess is what every subprocess_exec does first: the protocol
+//   from the factory, then start(protocol, done); a factory that throws or
+//   returns no protocol, or a start that throws, completes `done` with the
+//   canonical error (scheduled).
 #pragma once
 
 #include <cstddef>
@@ -46,6 +51,14 @@ class LoopBase : public EventLoop {
   void complete_with_error(Completion<T> done, Error error) {
     call_soon([done = std::move(done), error = std::move(error)] { done(Outcome<T>{nullptr, error}); });
   }
+
+  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
+                        Completion<SubprocessTransport> done) override;
+
+ protected:
+  using ChildStart = std::function<void(std::shared_ptr<SubprocessProtocol>, Completion<SubprocessTransport>)>;
+  void start_subprocess(const SubprocessProtocolFactory& factory, Completion<SubprocessTransport> done,
+                        const ChildStart& start);
 
  private:
   std::string name_;

@@ -9,13 +9,12 @@
 //   numeric host and port, or a Unix path ("" for an unnamed socket).
 // - local_address / peer_address of a descriptor (getsockname/getpeername):
 //   nullopt when the kernel has none.
-// - unix_path_error: asyncio's OSError for a path that sockaddr_un cannot
-//   hold (Asio would throw name_too_long).
+// - unix_path_error (Asio would throw its own name_too_long),
+//   remove_stale_socket_file and family_name are the kit's (socket_names.hpp).
 // - resolve: a host as endpoints: a numeric host (ip::make_address) at once,
 //   a name through ip::tcp::resolver (getaddrinfo on Asio's resolver
 //   thread); an unresolvable name is a gaierror naming the host. The loop's
 //   destruction cancels it and drops `done` unrun.
-// - family_name: "AF_INET", "AF_INET6", "AF_UNIX" (or "AF_<number>").
 #pragma once
 
 #include <sys/socket.h>
@@ -33,6 +32,7 @@
 #include "loopspec/address.hpp"
 #include "loopspec/asio/asio_loop.hpp"
 #include "loopspec/error.hpp"
+#include "loopspec/kit/socket_names.hpp"
 
 namespace loopspec::asio {
 
@@ -54,11 +54,9 @@ Address to_address(const Endpoint& endpoint) {
 }
 std::optional<Address> local_address(int fd);
 std::optional<Address> peer_address(int fd);
-MaybeError unix_path_error(const std::string& path);
-// A socket file left at path by an earlier server goes, as asyncio removes it
-// before bind; anything else there stays (and bind fails).
-void remove_stale_socket_file(const std::string& path);
-std::string family_name(int family);
+using kit::family_name;
+using kit::remove_stale_socket_file;
+using kit::unix_path_error;
 
 // passive: for bind (AI_PASSIVE). done gets the endpoints in getaddrinfo's order, or the error.
 void resolve(AsioLoop& loop, const InetAddress& address, bool passive,

@@ -92,9 +92,6 @@ class AsioLoop final : public kit::LoopBase {
   // start completes `done` with its error.
   void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
                        Completion<SubprocessTransport> done) override;
-  // /bin/sh -c command.
-  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
-                        Completion<SubprocessTransport> done) override;
 
   net::io_context& context() { return io_; }
   // The signal SubprocessTransport.close() sends a running child: SIGKILL

@@ -11,9 +11,8 @@
 //   (uv_tcp_getsockname, uv_pipe_getpeername, uv_udp_getpeername, ...):
 //   nullopt when the kernel has none (a socket reset before it was adopted,
 //   an unconnected datagram socket); a Unix socket without a name is "".
-// - unix_path_error: asyncio's OSError for a path that sockaddr_un cannot
-//   hold (libuv 1.44 would silently truncate it).
-// - family_name: "AF_INET", "AF_INET6", "AF_UNIX" (or "AF_<number>").
+// - unix_path_error (libuv 1.44 would silently truncate such a path),
+//   remove_stale_socket_file and family_name are the kit's (socket_names.hpp).
 #pragma once
 
 #include <sys/socket.h>
@@ -24,6 +23,7 @@
 
 #include "loopspec/address.hpp"
 #include "loopspec/error.hpp"
+#include "loopspec/kit/socket_names.hpp"
 
 namespace loopspec::libuv {
 
@@ -32,10 +32,8 @@ Address to_address(const sockaddr* address);
 std::optional<sockaddr_storage> unix_socket_address(const std::string& path);
 std::optional<Address> local_address(const uv_handle_t* handle);
 std::optional<Address> peer_address(const uv_handle_t* handle);
-MaybeError unix_path_error(const std::string& path);
-// A socket file left at path by an earlier server goes, as asyncio removes it
-// before bind; anything else there stays (and bind fails).
-void remove_stale_socket_file(const std::string& path);
-std::string family_name(int family);
+using kit::family_name;
+using kit::remove_stale_socket_file;
+using kit::unix_path_error;
 
 }  // namespace loopspec::libuv

@@ -79,9 +79,6 @@ class UvLoop final : public kit::LoopBase {
   // start completes `done` with its error.
   void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
                        Completion<SubprocessTransport> done) override;
-  // /bin/sh -c command.
-  void subprocess_shell(SubprocessProtocolFactory factory, std::string command, SubprocessOptions options,
-                        Completion<SubprocessTransport> done) override;
 
   uv_loop_t* uv() { return &loop_; }
   Resolver& resolver() { return resolver_; }

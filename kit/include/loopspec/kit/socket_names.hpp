@@ -1,0 +1,24 @@
+// What asyncio says about socket names, whatever the loop's socket API.
+//
+// Promises:
+// - unix_path_error: asyncio's OSError("AF_UNIX path too long") for a path
+//   that sockaddr_un cannot hold (some libraries would silently truncate it
+//   or throw their own error), nullopt for one that fits.
+// - remove_stale_socket_file: a socket file left at path by an earlier
+//   server goes, as asyncio removes it before bind; anything else there
+//   (and an abstract name, with its leading NUL) stays, and bind fails.
+// - family_name: "AF_INET", "AF_INET6", "AF_UNIX" (or "AF_<number>"), as
+//   get_extra_info('socket') names the family.
+#pragma once
+
+#include <string>
+
+#include "loopspec/error.hpp"
+
+namespace loopspec::kit {
+
+MaybeError unix_path_error(const std::string& path);
+void remove_stale_socket_file(const std::string& path);
+std::string family_name(int family);
+
+}  // namespace loopspec::kit
