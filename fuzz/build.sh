@@ -26,5 +26,5 @@ for target in "${targets[@]}"; do
   rm -f "$OUT/${fuzzer}_seed_corpus.zip"
   (cd "$root/fuzz/corpus/$target" && zip -q -j "$OUT/${fuzzer}_seed_corpus.zip" ./*)
   cp "$root/fuzz/$fuzzer.options" "$OUT/"
-  [ -f "$root/fuzz/$fuzzer.dict" ] && cp "$root/fuzz/$fuzzer.dict" "$OUT/"
+  if [ -f "$root/fuzz/$fuzzer.dict" ]; then cp "$root/fuzz/$fuzzer.dict" "$OUT/"; fi
 done
