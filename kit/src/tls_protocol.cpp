@@ -448,12 +448,8 @@ void TlsProtocol::process_outgoing() {
 void TlsProtocol::control_app_writing() {
   if ((app_state_ != AppState::Made && app_state_ != AppState::Eof) || !app_transport_) return;
   WriteFlow& flow = app_transport_->flow();
-  std::size_t size = write_buffer_size();
-  if (flow.should_pause(size)) {
-    call_app("pause_writing", [&] { app_->pause_writing(); });
-  } else if (flow.should_resume(size)) {
-    call_app("resume_writing", [&] { app_->resume_writing(); });
-  }
+  auto app = app_;  // kept alive through the callback
+  flow.tell(*app, write_buffer_size(), [this](const char* name, auto&& callback) { call_app(name, callback); });
 }
 
 // ---- closing ----

@@ -126,12 +126,8 @@ void DatagramEndpoint::sent(std::size_t bytes, int status) {
 
 void DatagramEndpoint::check_flow() {
   if (!made_ || ending()) return;
-  auto protocol = protocol_;
-  if (flow_.should_pause(pending_bytes_)) {
-    call("pause_writing", [&] { protocol->pause_writing(); });
-  } else if (flow_.should_resume(pending_bytes_)) {
-    call("resume_writing", [&] { protocol->resume_writing(); });
-  }
+  auto protocol = protocol_;  // kept alive through the callback
+  flow_.tell(*protocol, pending_bytes_, [this](const char* name, auto&& callback) { call(name, callback); });
 }
 
 void DatagramEndpoint::socket_error(const Error& error) {

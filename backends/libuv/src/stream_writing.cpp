@@ -110,13 +110,8 @@ void StreamWriting<Base>::set_write_buffer_limits(std::optional<std::int64_t> hi
 template <class Base>
 void StreamWriting<Base>::check_flow() {
   if (!this->made_ || this->ending()) return;
-  // The size moves one way per call, so at most one of the two applies.
-  auto protocol = this->protocol_;
-  if (flow_.should_pause(queue_.size())) {
-    this->call("pause_writing", [&] { protocol->pause_writing(); });
-  } else if (flow_.should_resume(queue_.size())) {
-    this->call("resume_writing", [&] { protocol->resume_writing(); });
-  }
+  auto protocol = this->protocol_;  // kept alive through the callback
+  flow_.tell(*protocol, queue_.size(), [this](const char* name, auto&& callback) { this->call(name, callback); });
 }
 
 template class StreamWriting<StreamReading<Transport>>;                 // stream sockets

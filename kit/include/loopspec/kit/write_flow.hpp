@@ -12,6 +12,10 @@
 //   called now: paused and size at or below low.
 // The caller checks should_pause after every growth of its buffer and after
 // set_limits, should_resume after every drain and after set_limits.
+// - tell(protocol, size, call) does both checks and runs what they call for
+//   (at most one of pause_writing and resume_writing: the size moves one way
+//   per check) through call(name, callback), the transport's way of running
+//   a protocol callback.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +39,15 @@ class WriteFlow {
 
   bool should_pause(std::size_t size);
   bool should_resume(std::size_t size);
+
+  template <class P, class Call>
+  void tell(P& protocol, std::size_t size, Call&& call) {
+    if (should_pause(size)) {
+      call("pause_writing", [&] { protocol.pause_writing(); });
+    } else if (should_resume(size)) {
+      call("resume_writing", [&] { protocol.resume_writing(); });
+    }
+  }
 
  private:
   const Faults& faults_;
