@@ -1,9 +1,12 @@
 #include "loopspec/kit/socket_names.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace loopspec::kit {
 
@@ -26,6 +29,24 @@ std::string family_name(int family) {
     case AF_UNIX: return "AF_UNIX";
     default: return "AF_" + std::to_string(family);
   }
+}
+
+int stream_socket_family(int fd, Error& error) {
+  int type = 0;
+  int family = 0;
+  socklen_t length = sizeof type;
+  socklen_t family_length = sizeof family;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0 ||
+      ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &family_length) < 0) {
+    error = Error::from_errno(errno);
+    return -1;
+  }
+  if (type != SOCK_STREAM) {
+    error = Error{"ValueError", 0, "A Stream Socket was expected, got socket type " + std::to_string(type)};
+    return -1;
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return family;
 }
 
 }  // namespace loopspec::kit

@@ -77,4 +77,14 @@ TlsWrapped wrap_for_tls(LoopBase& loop, StreamProtocolFactory app_factory, TlsSe
   return wrapped;
 }
 
+MaybeError wrap_server_if_tls(LoopBase& loop, const ServerOptions& options, StreamProtocolFactory& factory) {
+  if (!options.ssl) return std::nullopt;
+  try {
+    factory = wrap_for_tls(loop, factory, tls_server_setup(loop, options), nullptr).factory;
+  } catch (const ContractError& e) {
+    return e.error();
+  }
+  return std::nullopt;
+}
+
 }  // namespace loopspec::kit

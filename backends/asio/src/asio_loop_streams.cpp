@@ -11,6 +11,7 @@
 #include "loopspec/asio/stream_connector.hpp"
 #include "loopspec/asio/stream_server.hpp"
 #include "loopspec/asio/stream_transport.hpp"
+#include "loopspec/kit/socket_names.hpp"
 #include "loopspec/kit/tls_setup.hpp"
 
 namespace loopspec::asio {
@@ -20,20 +21,8 @@ namespace {
 // connect_accepted_socket's fd as a generic stream socket; the canonical
 // error (fd left to the caller) when it is no stream socket.
 std::optional<StreamSocket> adopt_stream_socket(AsioLoop& loop, int fd, Error& error) {
-  int type = 0;
-  int family = 0;
-  socklen_t length = sizeof type;
-  socklen_t family_length = sizeof family;
-  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0 ||
-      ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &family_length) < 0) {
-    error = Error::from_errno(errno);
-    return std::nullopt;
-  }
-  if (type != SOCK_STREAM) {
-    error = Error{"ValueError", 0, "A Stream Socket was expected, got socket type " + std::to_string(type)};
-    return std::nullopt;
-  }
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  int family = kit::stream_socket_family(fd, error);
+  if (family < 0) return std::nullopt;
   boost::system::error_code ec;
   StreamSocket socket(loop.context());
   socket.assign(net::generic::stream_protocol(family, SOCK_STREAM), fd, ec);
@@ -55,13 +44,7 @@ void AsioLoop::create_connection(StreamProtocolFactory factory, Address address,
 
 void AsioLoop::create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
                              Completion<Server> done) {
-  if (options.ssl) {
-    try {
-      factory = kit::wrap_for_tls(*this, std::move(factory), kit::tls_server_setup(*this, options), nullptr).factory;
-    } catch (const ContractError& e) {
-      return complete_with_error(std::move(done), e.error());
-    }
-  }
+  if (auto error = kit::wrap_server_if_tls(*this, options, factory)) return complete_with_error(std::move(done), *error);
   StreamServer::start(*this, std::move(factory), address, options, std::move(done));
 }
 

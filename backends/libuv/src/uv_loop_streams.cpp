@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "loopspec/kit/socket_names.hpp"
 #include "loopspec/kit/tls_setup.hpp"
 #include "loopspec/libuv/stream_connector.hpp"
 #include "loopspec/libuv/stream_server.hpp"
@@ -21,20 +22,8 @@ namespace {
 // Unix socket, a uv_tcp_t otherwise; the canonical error (fd left to the
 // caller) when it is no stream socket or libuv refuses it.
 HandleBox* adopt_stream_socket(uv_loop_t* loop, int fd, Error& error) {
-  int type = 0;
-  int family = 0;
-  socklen_t length = sizeof type;
-  socklen_t family_length = sizeof family;
-  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) < 0 ||
-      ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &family_length) < 0) {
-    error = Error::from_errno(errno);
-    return nullptr;
-  }
-  if (type != SOCK_STREAM) {
-    error = Error{"ValueError", 0, "A Stream Socket was expected, got socket type " + std::to_string(type)};
-    return nullptr;
-  }
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // libuv makes it non-blocking; close-on-exec is ours to add
+  int family = kit::stream_socket_family(fd, error);  // libuv makes it non-blocking
+  if (family < 0) return nullptr;
   HandleBox* box = HandleBox::make(nullptr);
   int status = 0;
   if (family == AF_UNIX) {
@@ -63,13 +52,7 @@ void UvLoop::create_connection(StreamProtocolFactory factory, Address address, C
 
 void UvLoop::create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
                            Completion<Server> done) {
-  if (options.ssl) {
-    try {
-      factory = kit::wrap_for_tls(*this, std::move(factory), kit::tls_server_setup(*this, options), nullptr).factory;
-    } catch (const ContractError& e) {
-      return complete_with_error(std::move(done), e.error());
-    }
-  }
+  if (auto error = kit::wrap_server_if_tls(*this, options, factory)) return complete_with_error(std::move(done), *error);
   StreamServer::start(*this, std::move(factory), address, options, std::move(done));
 }
 

@@ -7,6 +7,11 @@
 // - remove_stale_socket_file: a socket file left at path by an earlier
 //   server goes, as asyncio removes it before bind; anything else there
 //   (and an abstract name, with its leading NUL) stays, and bind fails.
+// - stream_socket_family: connect_accepted_socket's check of its fd: a
+//   stream socket's family (AF_INET, AF_INET6, AF_UNIX), the fd made
+//   close-on-exec; -1 and the canonical error otherwise (the errno's, or
+//   ValueError "A Stream Socket was expected, got socket type N"). It never
+//   closes fd.
 // - family_name: "AF_INET", "AF_INET6", "AF_UNIX" (or "AF_<number>"), as
 //   get_extra_info('socket') names the family.
 #pragma once
@@ -20,5 +25,6 @@ namespace loopspec::kit {
 MaybeError unix_path_error(const std::string& path);
 void remove_stale_socket_file(const std::string& path);
 std::string family_name(int family);
+int stream_socket_family(int fd, Error& error);
 
 }  // namespace loopspec::kit

@@ -41,6 +41,11 @@ struct TlsWrapped {
 TlsWrapped wrap_for_tls(LoopBase& loop, StreamProtocolFactory app_factory, TlsSetup setup,
                         Completion<Transport> app_done);
 
+// What a loop's create_server does with ssl: the factory becomes the TLS
+// layer's around the application's; the settings' error when they are
+// refused (nothing changed then).
+MaybeError wrap_server_if_tls(LoopBase& loop, const ServerOptions& options, StreamProtocolFactory& factory);
+
 // What a loop's create_connection and connect_accepted_socket do with ssl:
 // when `ssl` is set, factory and done become the TLS layer's around the
 // application's (make_setup() gives the TlsSetup) and true is returned;
