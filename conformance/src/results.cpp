@@ -230,7 +230,8 @@ RunResults read_results(const std::filesystem::path& path) {
   json j;
   try {
     j = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double is out_of_range (406).
     throw ResultsError(path.string() + ": invalid JSON: " + e.what());
   }
   return results_from_json(j, path.string());

@@ -113,6 +113,9 @@ json parse_message(std::string_view line) {
     std::string start(line.substr(0, 80));
     throw DriverFailure("a message is not JSON (byte " + std::to_string(e.byte) + "): " +
                         json(start).dump(-1, ' ', false, json::error_handler_t::replace));
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double: valid syntax, yet no JSON value nlohmann can hold.
+    throw DriverFailure(std::string("a message holds a number out of range: ") + e.what());
   }
   if (!message.is_object()) throw DriverFailure("a message is not a JSON object: " + describe(message));
   return message;
