@@ -1,9 +1,11 @@
 // The loopspec command: rules, run, report, check-trace, backends, scenarios.
-// Exit status: 0 clean, 1 unexpected FAIL/ERROR or trace violations, 2 bad usage or bad input.
+// Exit status: 0 clean, 1 unexpected FAIL/ERROR or trace violations, 2 bad usage or bad input,
+// 128 + the signal when a run was interrupted by SIGINT or SIGTERM (its results written all the same).
 #include "loopspec/conformance/cli.hpp"
 
 #include <fnmatch.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 
 #include "loopspec/checker.hpp"
 #include "loopspec/conformance/expectations.hpp"
+#include "loopspec/conformance/interruption.hpp"
 #include "loopspec/conformance/runner.hpp"
 #include "loopspec/reports/report.hpp"
 #include "loopspec/rules.hpp"
@@ -200,6 +203,7 @@ int command_run(const CommonOptions& common, const RunCommand& cmd) {
     }
     std::cout.flush();
   };
+  watch_for_interruption();
   RunResults results = run_suite(options, rules, ScenarioRegistry::instance().all(), progress);
   fs::path results_file = out_dir / "results.json";
   write_results(results, results_file);
@@ -222,6 +226,11 @@ int command_run(const CommonOptions& common, const RunCommand& cmd) {
   }
   std::cout << fmt::format("{} unexpected; results: {}{}\n", results.unexpected(), results_file.string(),
                            cmd.no_report ? "" : "; report: " + (report_dir / "index.html").string());
+  if (int sig = interruption_signal(); sig != 0) {
+    std::cout << fmt::format("interrupted by {}: the results hold the {} scenario runs that completed\n",
+                             sig == SIGINT ? "SIGINT" : "SIGTERM", results.scenarios.size());
+    return 128 + sig;  // as a shell reports a command the signal ended
+  }
   return results.unexpected_failures() == 0 ? kExitClean : kExitFindings;
 }
 

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 
 #include "loopspec/checker.hpp"
 #include "loopspec/conformance/context.hpp"
+#include "loopspec/conformance/interruption.hpp"
 
 namespace loopspec {
 
@@ -106,8 +108,22 @@ struct ChildRun {
   std::string output;
   std::string stderr_tail;
   bool timed_out = false;
+  bool interrupted = false;  // stopped by SIGINT/SIGTERM to the runner: not a result at all
   int status = 0;
 };
+
+// Kills the process group of a scenario and reaps every member that is ours to
+// reap: the runner is a child subreaper (run_suite), so what the scenario
+// started (a driver, a subprocess) becomes the runner's child when the
+// scenario's process dies, and nothing outlives the scenario.
+void kill_and_reap_group(pid_t group) {
+  ::kill(-group, SIGKILL);
+  for (;;) {
+    pid_t reaped = ::waitpid(-group, nullptr, 0);
+    if (reaped > 0 || (reaped < 0 && errno == EINTR)) continue;
+    return;  // ECHILD: none left
+  }
+}
 
 ChildRun run_isolated(const std::function<std::string()>& body, Duration timeout) {
   int out[2];
@@ -116,10 +132,15 @@ ChildRun run_isolated(const std::function<std::string()>& body, Duration timeout
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   }
   std::fflush(nullptr);  // the child must not flush the parent's buffers again
+  const pid_t runner = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::setpgid(0, 0);  // so a timeout kills everything the scenario started
+    // The runner decides about interruptions; a runner killed outright takes its scenario along.
+    forget_interruption_handlers();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != runner) ::_exit(1);
     ::close(out[0]);
     ::close(err[0]);
     ::dup2(err[1], STDOUT_FILENO);
@@ -138,15 +159,32 @@ ChildRun run_isolated(const std::function<std::string()>& body, Duration timeout
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[65536];
+  // SIGINT/SIGTERM stay blocked but inside ppoll, so one never lands between the check and the wait.
+  sigset_t interrupting;
+  sigset_t previous;
+  sigemptyset(&interrupting);
+  sigaddset(&interrupting, SIGINT);
+  sigaddset(&interrupting, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &interrupting, &previous);
+  sigset_t while_waiting = previous;
+  sigdelset(&while_waiting, SIGINT);
+  sigdelset(&while_waiting, SIGTERM);
   while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (interruption_signal() != 0) {
+      run.interrupted = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       run.timed_out = true;
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       break;
     }
-    int r = ::poll(fds, 2, static_cast<int>(left));
+    timespec wait{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    int r = ::ppoll(fds, 2, &wait, &while_waiting);
     if (r < 0 && errno == EINTR) continue;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -171,7 +209,8 @@ ChildRun run_isolated(const std::function<std::string()>& body, Duration timeout
   }
   while (::waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
   }
-  ::kill(-pid, SIGKILL);  // anything the scenario left behind
+  kill_and_reap_group(pid);  // anything the scenario left behind
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (run.stderr_tail.size() > kTail) run.stderr_tail.erase(0, run.stderr_tail.size() - kTail);
   return run;
 }
@@ -263,6 +302,8 @@ std::vector<std::string> transports_covered(const BackendInfo& info) {
 RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, const std::vector<ScenarioSpec>& scenarios,
                      const ProgressCallback& progress) {
   auto started = Clock::now();
+  // Orphans of a scenario (its driver, its subprocesses) become ours, to kill and reap.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   BackendOptions backend_options = options.backend_options;
   backend_options.profile = options.profile;
   auto backend = BackendRegistry::instance().create(options.backend, backend_options);
@@ -301,6 +342,7 @@ RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, cons
 
   std::size_t index = 0;
   for (const auto& job : jobs) {
+    if (interruption_signal() != 0) break;
     ++index;
     ScenarioOutcome outcome;
     auto caps = capabilities_for(job.variant);
@@ -332,6 +374,7 @@ RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, cons
                 .dump(-1, ' ', false, json::error_handler_t::replace);
           },
           scenario_timeout);
+      if (run.interrupted) break;
       outcome = fold_child(rules, *job.spec, job.variant, run, scenario_timeout);
       outcome.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (outcome.verdict == Verdict::Pass) outcome.trace = nullptr;  // keep traces of what needs looking at
@@ -341,6 +384,7 @@ RunResults run_suite(const RunOptions& options, const RuleCatalogue& rules, cons
   }
   std::error_code ignored;
   std::filesystem::remove_all(temp_root, ignored);
+  results.interrupted = interruption_signal() != 0;
 
   // Fold every check into its rule.
   auto covered = transports_covered(info);

@@ -1,6 +1,5 @@
 // The loopspec command: exit statuses and clear errors for bad input
 // (CLI arguments, traces, expectations). Harness machinery test.
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,9 +10,8 @@
 
 #include "loopspec/conformance/expectations.hpp"
 #include "loopspec/conformance/results.hpp"
+#include "spawn_loopspec.hpp"
 #include "suite_support.hpp"
-
-extern char** environ;
 
 namespace loopspec {
 namespace {
@@ -26,27 +24,13 @@ struct Ran {
 };
 
 Ran run_loopspec(std::vector<std::string> args) {
-  int pipefd[2];
-  EXPECT_EQ(::pipe(pipefd), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 2);
-  posix_spawn_file_actions_addclose(&actions, pipefd[0]);
-  args.insert(args.begin(), LOOPSPEC_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  EXPECT_EQ(::posix_spawn(&pid, LOOPSPEC_BINARY, &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipefd[1]);
+  auto spawned = testing::spawn_loopspec(std::move(args));
   Ran ran;
   char buf[4096];
-  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) ran.output.append(buf, static_cast<std::size_t>(n));
-  ::close(pipefd[0]);
+  for (ssize_t n; (n = ::read(spawned.output, buf, sizeof buf)) > 0;) ran.output.append(buf, static_cast<std::size_t>(n));
+  ::close(spawned.output);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(spawned.pid, &status, 0);
   ran.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return ran;
 }

@@ -11,7 +11,9 @@
 // Promises: runs against whatever BackendRegistry::instance() holds and every
 // scenario linked into the program (loopspec::runner links them all); returns
 // the exit status: 0 clean, 1 unexpected FAIL/ERROR or trace violations, 2 bad
-// usage or bad input (with a message on stderr naming what was wrong).
+// usage or bad input (with a message on stderr naming what was wrong), 128 +
+// the signal for a run interrupted by SIGINT or SIGTERM (results.json written
+// with what completed, marked interrupted).
 #pragma once
 
 namespace loopspec {

@@ -9,6 +9,13 @@
 // - Rule verdicts are the worst over every check of every scenario that
 //   exercised the rule, including the checker's findings on its trace.
 // - Nothing is passed through a shell.
+// - Nothing a scenario started outlives it: its process group is killed and
+//   reaped when it ends (the runner is a child subreaper, so a driver or
+//   subprocess the scenario left becomes the runner's to reap), and a runner
+//   killed outright takes its scenario process along (PR_SET_PDEATHSIG).
+// - After SIGINT/SIGTERM (interruption.hpp), the scenario in flight is killed
+//   and not counted, no other starts, and the results are those completed,
+//   marked interrupted.
 #pragma once
 
 #include <chrono>
