@@ -171,6 +171,32 @@ TEST(TraceFile, LineLengthBoundary) {
   }
 }
 
+// Harness machinery: the reader takes a line in 4 KiB pieces; lines of every
+// length around one and two pieces, ended by LF, CRLF or the end of the
+// input, come back whole and in order.
+TEST(TraceFile, LinesAroundTheReadersPieceSize) {
+  const std::string prefix = R"({"seq":0,"conn":1,"kind":"note","name":"pad","detail":")";
+  const std::string suffix = R"("})";
+  for (std::size_t length : {4094u, 4095u, 4096u, 4097u, 4098u, 8190u, 8191u, 8192u, 8193u}) {
+    for (std::string end : {"\n", "\r\n", ""}) {
+      std::string text = kHeader + "\n";
+      std::vector<std::string> details;
+      for (std::size_t i = 0; i < 3; ++i) {
+        details.push_back(std::string(length - prefix.size() - suffix.size() - i, static_cast<char>('a' + i)));
+        std::string line = prefix + details.back() + suffix;
+        line.replace(line.find(R"("seq":0)"), 7, R"("seq":)" + std::to_string(i));
+        text += line + (i < 2 ? "\n" : end);
+      }
+      Trace trace = read_text(text);
+      ASSERT_EQ(trace.events.size(), 3u) << "length " << length;
+      for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(trace.events[i].seq, i);
+        EXPECT_EQ(trace.events[i].detail, details[i]) << "length " << length << ", line " << i;
+      }
+    }
+  }
+}
+
 struct Malformed {
   std::string name;
   std::string text;
