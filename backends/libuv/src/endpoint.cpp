@@ -1,107 +1,29 @@
 #include "loopspec/libuv/endpoint.hpp"
 
-#include <sys/socket.h>
-
-#include "loopspec/kit/exception_error.hpp"
 #include "loopspec/libuv/uv_address.hpp"
 
 namespace loopspec::libuv {
 
 template <class Interface, class P>
 Endpoint<Interface, P>::Endpoint(UvLoop& loop, HandleBox* box, std::string wrong_protocol)
-    : loop_(&loop), faults_(loop.faults()), box_(box), wrong_protocol_(std::move(wrong_protocol)) {
-  uv_fileno(handle(), &socket_.fd);
-  socklen_t length = sizeof(int);
-  ::getsockopt(socket_.fd, SOL_SOCKET, SO_DOMAIN, &socket_.family, &length);
-  ::getsockopt(socket_.fd, SOL_SOCKET, SO_TYPE, &socket_.type, &length);
-  if (auto address = local_address(handle())) socket_.sockname = to_json(*address);
-  if (auto address = peer_address(handle())) socket_.peername = to_json(*address);
-}
-
-template <class Interface, class P>
-std::optional<nlohmann::json> Endpoint<Interface, P>::get_extra_info(std::string_view name) {
-  if (as_pipe_) return name == "pipe" ? std::optional(nlohmann::json{{"fd", socket_.fd}}) : std::nullopt;
-  if (name == "peername") return socket_.peername;
-  if (name == "sockname") return socket_.sockname;
-  if (name == "socket") {
-    const char* type = socket_.type == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_STREAM";
-    return nlohmann::json{{"fd", socket_.fd}, {"family", family_name(socket_.family)}, {"type", type}};
-  }
-  return std::nullopt;
+    : kit::Endpoint<Interface, P>(loop, std::move(wrong_protocol)), box_(box) {
+  int fd = -1;
+  uv_fileno(handle(), &fd);
+  std::optional<nlohmann::json> sockname;
+  std::optional<nlohmann::json> peername;
+  if (auto address = local_address(handle())) sockname = to_json(*address);
+  if (auto address = peer_address(handle())) peername = to_json(*address);
+  this->describe(fd, std::move(sockname), std::move(peername));
 }
 
 template <class Interface, class P>
 Endpoint<Interface, P>::~Endpoint() {
   // Only reached with a handle when the start failed before announce() gave the box its owner.
-  close_handle();
+  close_io();
 }
 
 template <class Interface, class P>
-void Endpoint<Interface, P>::announce(Completion<Interface> done) {
-  auto self = this->shared_from_this();
-  box_->owner = self;
-  loop_->call_soon([self, done = std::move(done)] {
-    self->deliver_connection_made();
-    if (done) done(Outcome<Interface>{std::static_pointer_cast<Interface>(self), std::nullopt});
-  });
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::deliver_connection_made() {
-  if (phase_ == Phase::Lost) return;
-  made_ = true;
-  auto protocol = protocol_;
-  if (call("connection_made", [&] { protocol->connection_made(this->shared_from_this()); })) on_connection_made();
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  auto typed = std::dynamic_pointer_cast<P>(std::move(protocol));
-  if (!typed) throw ContractError(wrong_protocol());
-  adopt_protocol(std::move(typed));
-}
-
-template <class Interface, class P>
-bool Endpoint<Interface, P>::adopt_protocol(std::shared_ptr<P> protocol) {
-  if (phase_ == Phase::Lost) return false;
-  protocol_ = std::move(protocol);
-  return true;
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::lose(const MaybeError& exc) {
-  if (ending()) return;
-  phase_ = Phase::LostPending;
-  on_lose();
-  close_handle();
-  loop_->call_soon([self = this->shared_from_this(), exc] { self->deliver_connection_lost(exc); });
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::deliver_connection_lost(const MaybeError& exc) {
-  if (phase_ == Phase::Lost) return;
-  if (auto protocol = protocol_) {
-    try {
-      protocol->connection_lost(exc);
-    } catch (...) {
-      if (loop_ != nullptr) loop_->report_exception("connection_lost", kit::error_from_current_exception());
-    }
-  }
-  release();
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::release() {
-  phase_ = Phase::Lost;
-  socket_.fd = -1;
-  on_lose();
-  close_handle();
-  protocol_.reset();
-  on_released();
-}
-
-template <class Interface, class P>
-void Endpoint<Interface, P>::close_handle() {
+void Endpoint<Interface, P>::close_io() {
   if (handle_busy_) {
     close_waiting_ = true;
     return;
@@ -113,16 +35,10 @@ void Endpoint<Interface, P>::close_handle() {
 template <class Interface, class P>
 void Endpoint<Interface, P>::end_busy() {
   handle_busy_ = false;
-  if (std::exchange(close_waiting_, false)) close_handle();
+  if (std::exchange(close_waiting_, false)) close_io();
 }
 
-template <class Interface, class P>
-void Endpoint<Interface, P>::on_loop_destroyed() {
-  release();
-  loop_ = nullptr;
-}
-
-template class Endpoint<Transport, StreamProtocol>;                // stream sockets
+template class Endpoint<Transport, StreamProtocol>;            // stream sockets
 template class Endpoint<DatagramTransport, DatagramProtocol>;  // datagram sockets
 template class Endpoint<ReadTransport, StreamProtocol>;        // read pipes
 template class Endpoint<WriteTransport, BaseProtocol>;         // write pipes

@@ -48,18 +48,14 @@
 
 #include "loopspec/event_loop.hpp"
 #include "loopspec/kit/loop_base.hpp"
+#include "loopspec/kit/loop_resident.hpp"
 
 namespace loopspec::asio {
 
 namespace net = boost::asio;
 
-// What lives on an AsioLoop and must let go of it when the loop is destroyed
-// first: close its I/O objects, drop its protocol, never touch the loop again.
-class LoopResident {
- public:
-  virtual ~LoopResident() = default;
-  virtual void on_loop_destroyed() = 0;
-};
+// What lives on an AsioLoop (kit/loop_resident.hpp).
+using kit::LoopResident;
 
 class AsioLoop final : public kit::LoopBase {
  public:

@@ -1,19 +1,12 @@
-// The start every endpoint shares: a protocol from the factory, then the
-// transport around the handle.
-//
-// Promise: start_endpoint<T>(loop, box, factory, done, args...) calls the
-// factory, makes a T(loop, box, args...) that adopts box, gives it the
-// protocol and announces it (endpoint.hpp: connection_made, then done). If
-// the factory throws or returns no protocol, or the T refuses the protocol
-// (TypeError), the box is closed and the canonical error goes to done
-// (scheduled), or to the loop's exception handler when done is empty (a
-// server's connections). It returns the endpoint, or null after a failure.
+// kit::start_endpoint (kit/endpoint_start.hpp) for a T(loop, box, args...)
+// that adopts box; after a failure the box is closed (a no-op when the
+// transport closed it already).
 #pragma once
 
 #include <memory>
 #include <utility>
 
-#include "loopspec/kit/exception_error.hpp"
+#include "loopspec/kit/endpoint_start.hpp"
 #include "loopspec/libuv/handle_box.hpp"
 #include "loopspec/libuv/uv_loop.hpp"
 
@@ -21,24 +14,9 @@ namespace loopspec::libuv {
 
 template <class T, class Factory, class Done, class... Args>
 std::shared_ptr<T> start_endpoint(UvLoop& loop, HandleBox* box, const Factory& factory, Done done, Args&&... args) {
-  Error error;
-  try {
-    auto protocol = factory();
-    if (!protocol) throw ContractError(Error{"TypeError", 0, "the protocol factory returned no protocol"});
-    auto endpoint = std::make_shared<T>(loop, box, std::forward<Args>(args)...);
-    endpoint->set_protocol(std::move(protocol));  // on TypeError the endpoint's destructor closes the box
-    endpoint->announce(std::move(done));
-    return endpoint;
-  } catch (...) {
-    error = kit::error_from_current_exception();
-  }
-  HandleBox::close(box);  // a no-op when the transport closed it already
-  if (done) {
-    loop.complete_with_error(std::move(done), std::move(error));
-  } else {
-    loop.report_exception("protocol factory", error);
-  }
-  return nullptr;
+  return kit::start_endpoint<T>(
+      loop, factory, std::move(done), [&] { return std::make_shared<T>(loop, box, std::forward<Args>(args)...); },
+      [box] { HandleBox::close(box); });
 }
 
 }  // namespace loopspec::libuv

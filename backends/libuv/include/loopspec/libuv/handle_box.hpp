@@ -26,15 +26,12 @@
 
 #include <memory>
 
+#include "loopspec/kit/loop_resident.hpp"
+
 namespace loopspec::libuv {
 
-// What lives on a UvLoop and must let go of it when the loop is destroyed
-// first: close its handles, drop its protocol, never touch the loop again.
-class LoopResident {
- public:
-  virtual ~LoopResident() = default;
-  virtual void on_loop_destroyed() = 0;
-};
+// What lives on a UvLoop (kit/loop_resident.hpp): the owner of a boxed handle.
+using kit::LoopResident;
 
 struct HandleBox {
   union {
