@@ -58,6 +58,41 @@ TEST(SplitInvariance, FindsAProtocolThatTreatsEachReadAsAMessage) {
   EXPECT_NE(finding->find("the event log differs at entry 0"), std::string::npos) << *finding;
 }
 
+// Logs the size of every read that starts at or after byte `from`.
+class LateReadLogger final : public Protocol {
+ public:
+  LateReadLogger(std::shared_ptr<EventLog> log, std::size_t from) : log_(std::move(log)), from_(from) {}
+  void data_received(std::string_view data) override {
+    if (seen_ >= from_) log_->push_back(std::to_string(data.size()));
+    seen_ += data.size();
+  }
+
+ private:
+  std::shared_ptr<EventLog> log_;
+  std::size_t from_;
+  std::size_t seen_ = 0;
+};
+
+TEST(SplitInvariance, CutsTheFirstBytesOneByOneAndTheFuzzerChoosesBeyond) {
+  auto from = [](std::size_t offset) {
+    return [offset] {
+      auto log = std::make_shared<EventLog>();
+      return Subject{std::make_shared<LateReadLogger>(log, offset), log};
+    };
+  };
+  std::string payload(kByteByByteLimit + 40, 'x');
+  // Reads starting inside the first kByteByByteLimit bytes are single bytes.
+  auto early = check_split_invariance(input(payload, 0xffff), from(kByteByByteLimit - 1));
+  ASSERT_TRUE(early.has_value());
+  EXPECT_NE(early->find("byte by byte gave \"1\""), std::string::npos) << *early;
+  // Beyond them the byte-by-byte delivery reads the rest at once...
+  EXPECT_EQ(check_split_invariance(input(payload, 0xffff), from(kByteByByteLimit + 1)), std::nullopt);
+  // ...and a largest chunk of 1 makes the fuzzer-chosen delivery byte by byte to the end.
+  auto late = check_split_invariance(input(payload, 1), from(kByteByByteLimit + 1));
+  ASSERT_TRUE(late.has_value());
+  EXPECT_NE(late->find("fuzzed splits gave \"1\""), std::string::npos) << *late;
+}
+
 TEST(SplitInvariance, PassesTheLineProtocolWhateverTheSplits) {
   for (std::uint16_t max_chunk : {1, 2, 5, 100}) {
     EXPECT_EQ(check_split_invariance(input("a\nbb\r\nccc\npartial", max_chunk, true, 3), protocols::line_subject),

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
 
 #include "loopspec/error.hpp"
 
@@ -19,14 +18,10 @@ void MockStreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   protocol_ = std::move(stream);
 }
 
-void MockStreamTransport::guarded(const std::function<void()>& callback) {
-  try {
-    callback();
-  } catch (const std::exception& e) {
-    actions_.push_back(std::string("exception: ") + e.what());
-    closing_ = true;
-    lose(Error{"RuntimeError", 0, e.what()});
-  }
+void MockStreamTransport::fail(const std::exception& e) {
+  actions_.push_back(std::string("exception: ") + e.what());
+  closing_ = true;
+  lose(Error{"RuntimeError", 0, e.what()});
 }
 
 void MockStreamTransport::lose(MaybeError error) {

@@ -22,7 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
-#include <functional>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,7 +74,16 @@ class MockStreamTransport final : public Transport, public std::enable_shared_fr
   bool read_once();
   void lose(MaybeError error);
   // Runs a protocol callback; an exception closes the transport with its error.
-  void guarded(const std::function<void()>& callback);
+  // A template, not a std::function: the callback runs for every read.
+  template <class Callback>
+  void guarded(Callback&& callback) {
+    try {
+      callback();
+    } catch (const std::exception& e) {
+      fail(e);
+    }
+  }
+  void fail(const std::exception& e);
 
   std::array<std::int64_t, 3> size_hints_;
   std::size_t next_hint_ = 0;

@@ -4,7 +4,8 @@
 //
 // check_split_invariance(input, make) parses input as a SplitPlan (header,
 // then payload) and delivers the payload through a MockStreamTransport to
-// three fresh protocols from `make`: once whole, once byte by byte, once in
+// three fresh protocols from `make`: once whole, once byte by byte (the
+// first kByteByByteLimit bytes one at a time, the rest in one read), once in
 // the plan's fuzzer-chosen chunks, each with the plan's get_buffer hints,
 // pause/resume point and end of file (or, without it, the application's
 // close() after the payload).
@@ -15,6 +16,7 @@
 // byte-by-byte delivery is not recorded, to keep a fuzz run fast.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +38,14 @@ struct Subject {
   std::shared_ptr<const EventLog> log;
 };
 using SubjectFactory = std::function<Subject()>;
+
+// How much of the payload the byte-by-byte delivery cuts into single bytes:
+// as long as the example protocols' longest line (kMaxLine, kMaxChunkLine),
+// so it cuts every one of a line's bytes up to where it is refused. Beyond
+// it each byte would cost a read, a step and a log compare for little news;
+// a largest chunk of 1 in the plan makes the fuzzer-chosen delivery byte by
+// byte over the whole payload.
+inline constexpr std::size_t kByteByByteLimit = 256;
 
 std::optional<std::string> check_split_invariance(std::span<const std::uint8_t> input, const SubjectFactory& make);
 
