@@ -13,7 +13,7 @@ namespace {
 // fd on a stream descriptor, or nullopt after done got the error (fd closed).
 template <class T>
 std::optional<Descriptor> open_pipe(AsioLoop& loop, int fd, Completion<T>& done) {
-  MaybeError error = adopt_pipe(fd);
+  MaybeError error = kit::adopt_pipe(fd);
   if (!error) {
     Descriptor descriptor(loop.context());
     boost::system::error_code ec;

@@ -8,41 +8,9 @@
 namespace loopspec::asio {
 
 template <class Interface, class Handle>
-void StreamReading<Interface, Handle>::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  // The reads go where the protocol's kind says: its own buffer or data_received.
-  auto* buffered = dynamic_cast<BufferedProtocol*>(protocol.get());
-  auto* data = buffered != nullptr ? nullptr : dynamic_cast<Protocol*>(protocol.get());
-  if (buffered == nullptr && data == nullptr) throw ContractError(this->wrong_protocol());
-  if (this->adopt_protocol(std::static_pointer_cast<StreamProtocol>(std::move(protocol)))) {
-    buffered_protocol_ = buffered;
-    data_protocol_ = data;
-  }
-}
-
-template <class Interface, class Handle>
-void StreamReading<Interface, Handle>::on_released() {
-  buffered_protocol_ = nullptr;
-  data_protocol_ = nullptr;
-}
-
-template <class Interface, class Handle>
-void StreamReading<Interface, Handle>::set_paused(bool paused) {
-  // Idempotent, and nothing to do once closing.
-  if (this->phase_ == Base::Phase::Open && paused_ != paused) {
-    paused_ = paused;
-    update_reading();
-  }
-}
-
-template <class Interface, class Handle>
-bool StreamReading<Interface, Handle>::wants_reading() const {
-  return this->phase_ == Base::Phase::Open && this->made_ && !paused_ && !eof_seen_;
-}
-
-template <class Interface, class Handle>
 void StreamReading<Interface, Handle>::update_reading() {
   Handle* handle = this->handle();
-  if (waiting_ || !wants_reading() || handle == nullptr) return;
+  if (waiting_ || !this->wants_reading() || handle == nullptr) return;
   waiting_ = true;
   auto self = std::static_pointer_cast<StreamReading>(this->shared_from_this());
   handle->async_wait(Handle::wait_read, Base::completion(self, [](StreamReading& me, boost::system::error_code ec) {
@@ -55,7 +23,7 @@ void StreamReading<Interface, Handle>::readable(const boost::system::error_code&
   waiting_ = false;
   if (ec == net::error::operation_aborted) return;  // closed meanwhile
   // Any other outcome of the wait is for the read to tell (an error, end of file).
-  if (wants_reading()) read_once();
+  if (this->wants_reading()) read_once();
   update_reading();
 }
 
@@ -64,7 +32,7 @@ template <class Interface, class Handle>
 void StreamReading<Interface, Handle>::read_once() {
   std::span<char> buffer;
   auto protocol = this->protocol_;  // set_protocol inside a callback must not free it mid-call
-  BufferedProtocol* lent_by = buffered_protocol_;
+  BufferedProtocol* lent_by = this->buffered_protocol_;
   if (lent_by == nullptr) {
     buffer = this->loop_->read_buffer().subspan(1, AsioLoop::kReadBufferSize);
   } else {
@@ -74,22 +42,22 @@ void StreamReading<Interface, Handle>::read_once() {
       this->loop_->report_exception("get_buffer", error);
       return this->lose(error);
     }
-    if (!wants_reading()) return;  // get_buffer paused reading or closed the transport
+    if (!this->wants_reading()) return;  // get_buffer paused reading or closed the transport
   }
   Handle* handle = this->handle();
   if (handle == nullptr) return;
   boost::system::error_code ec;
   std::size_t n = handle->read_some(net::buffer(buffer.data(), buffer.size()), ec);
   if (would_block(ec) || ec == net::error::interrupted) return;
-  if (ec == net::error::eof || (ec && is_end_of_file(ec))) {
-    eof_seen_ = true;
-    return on_eof();
+  if (ec == net::error::eof || (ec && this->is_end_of_file(ec))) {
+    this->eof_seen_ = true;
+    return this->on_eof();
   }
   if (ec) return this->lose(error_from_code(ec));
   if (lent_by != nullptr) {
     this->call("buffer_updated", [&] { lent_by->buffer_updated(n); });
   } else {
-    this->call("data_received", [&] { data_protocol_->data_received({buffer.data(), n}); });
+    this->call("data_received", [&] { this->data_protocol_->data_received({buffer.data(), n}); });
   }
 }
 

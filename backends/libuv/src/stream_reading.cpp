@@ -9,38 +9,6 @@
 namespace loopspec::libuv {
 
 template <class Interface>
-void StreamReading<Interface>::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  // The reads go where the protocol's kind says: its own buffer or data_received.
-  auto* buffered = dynamic_cast<BufferedProtocol*>(protocol.get());
-  auto* data = buffered != nullptr ? nullptr : dynamic_cast<Protocol*>(protocol.get());
-  if (buffered == nullptr && data == nullptr) throw ContractError(this->wrong_protocol());
-  if (this->adopt_protocol(std::static_pointer_cast<StreamProtocol>(std::move(protocol)))) {
-    buffered_protocol_ = buffered;
-    data_protocol_ = data;
-  }
-}
-
-template <class Interface>
-void StreamReading<Interface>::on_released() {
-  buffered_protocol_ = nullptr;
-  data_protocol_ = nullptr;
-}
-
-template <class Interface>
-void StreamReading<Interface>::set_paused(bool paused) {
-  // Idempotent, and nothing to do once closing.
-  if (this->phase_ == Base::Phase::Open && paused_ != paused) {
-    paused_ = paused;
-    update_reading();
-  }
-}
-
-template <class Interface>
-bool StreamReading<Interface>::wants_reading() const {
-  return this->phase_ == Base::Phase::Open && this->made_ && !paused_ && !eof_seen_ && this->stream() != nullptr;
-}
-
-template <class Interface>
 void StreamReading<Interface>::update_reading() {
   if (this->handle_busy()) return;  // done once libuv's read_cb ends the busy spell
   bool wanted = wants_reading();
@@ -76,12 +44,12 @@ uv_buf_t StreamReading<Interface>::lend_buffer(size_t size_hint) {
   // An empty buffer makes libuv report UV_ENOBUFS instead of reading.
   const uv_buf_t none = uv_buf_init(nullptr, 0);
   lent_to_ = nullptr;
-  if (buffered_protocol_ == nullptr) {
+  if (this->buffered_protocol_ == nullptr) {
     auto buffer = this->loop_->read_buffer().subspan(1, UvLoop::kReadBufferSize);
     return uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
   }
   auto protocol = this->protocol_;  // set_protocol inside the callback must not free it mid-call
-  BufferedProtocol* buffered = buffered_protocol_;
+  BufferedProtocol* buffered = this->buffered_protocol_;
   std::span<char> buffer;
   this->begin_busy();  // until on_read(UV_ENOBUFS), unless a buffer is lent
   if (!this->call("get_buffer", [&] { buffer = buffered->get_buffer(static_cast<std::int64_t>(size_hint)); })) {
@@ -137,10 +105,10 @@ void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   }
   // 0: the read would block.
   if (nread == 0 || this->phase_ != Base::Phase::Open) return;
-  if (nread == UV_EOF || (nread < 0 && is_end_of_file(static_cast<int>(nread)))) {
-    eof_seen_ = true;
+  if (nread == UV_EOF || (nread < 0 && this->is_end_of_file(static_cast<int>(nread)))) {
+    this->eof_seen_ = true;
     update_reading();
-    return on_eof();
+    return this->on_eof();
   }
   if (nread < 0) return this->lose(error_from_status(static_cast<int>(nread)));
   auto protocol = this->protocol_;
@@ -148,7 +116,7 @@ void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   if (lent_to != nullptr) {
     this->call("buffer_updated", [&] { lent_to->buffer_updated(size); });
   } else {
-    this->call("data_received", [&] { data_protocol_->data_received({buf.base, size}); });
+    this->call("data_received", [&] { this->data_protocol_->data_received({buf.base, size}); });
   }
 }
 

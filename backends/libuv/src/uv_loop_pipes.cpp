@@ -20,7 +20,7 @@ namespace {
 // closed would be lost (pipe_transports.hpp).
 template <class T>
 HandleBox* open_pipe(UvLoop& loop, int fd, bool reading, Completion<T>& done) {
-  MaybeError error = adopt_pipe(fd);
+  MaybeError error = kit::adopt_pipe(fd);
   HandleBox* box = error ? nullptr : HandleBox::make(nullptr);
   if (box != nullptr && reading && ::isatty(fd) == 1) {
     if (int status = uv_poll_init(loop.uv(), &box->poll, fd); status < 0) {

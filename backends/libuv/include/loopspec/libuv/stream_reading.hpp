@@ -3,9 +3,7 @@
 // handle that is a uv_poll_t (a pty: see pipe_transports.hpp), on
 // uv_poll_start/uv_poll_stop and one read(2) per readiness.
 //
-// Promises:
-// - set_protocol() takes a Protocol or a BufferedProtocol (TypeError
-//   otherwise); once connection_lost was delivered it is ignored.
+// Promises beyond kit::StreamReading's (kit/stream_reading.hpp):
 // - Reading starts once connection_made returned. libuv asks for a buffer
 //   before each read (alloc_cb): a Protocol reads into the loop's 256 KiB
 //   buffer and gets data_received; a BufferedProtocol is asked
@@ -18,50 +16,33 @@
 // - A read error loses the transport with the canonical error of its status.
 // - End of file (UV_EOF, or an error the derived class counts as one):
 //   reading stops for good, then on_eof() decides what follows.
-// - pause_reading()/resume_reading() are idempotent and no-ops once closing;
-//   after pause_reading() returns nothing is delivered until
+// - After pause_reading() returns nothing is delivered until
 //   resume_reading() (uv_read_stop takes effect at once, also between two
-//   reads of one readiness). is_reading() is true while open and not paused.
+//   reads of one readiness).
 #pragma once
 
 #include <uv.h>
 
+#include "loopspec/kit/stream_reading.hpp"
 #include "loopspec/libuv/endpoint.hpp"
 
 namespace loopspec::libuv {
 
 template <class Interface>
-class StreamReading : public Endpoint<Interface, StreamProtocol> {
-  using Base = Endpoint<Interface, StreamProtocol>;
-
- public:
-  // BaseTransport
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
-  // ReadTransport
-  bool is_reading() override { return this->phase_ == Base::Phase::Open && !paused_; }
-  void pause_reading() override { set_paused(true); }
-  void resume_reading() override { set_paused(false); }
+class StreamReading : public kit::StreamReading<Endpoint<Interface, StreamProtocol>> {
+  using Base = kit::StreamReading<Endpoint<Interface, StreamProtocol>>;
 
  protected:
   using Base::Base;
 
-  // End of file was read; reading has stopped for good.
-  virtual void on_eof() = 0;
   // Whether a read error means end of file for this kind of descriptor.
   virtual bool is_end_of_file(int /*status*/) const { return false; }
 
-  bool wants_reading() const;
-  void on_connection_made() override { update_reading(); }
+  // kit's, while the handle is open.
+  bool wants_reading() const { return Base::wants_reading() && this->stream() != nullptr; }
   void on_lose() override { update_reading(); }
-  void on_released() override;
-  void set_paused(bool paused);
   // Starts or stops libuv's reading to match the state.
-  void update_reading();
-
-  Protocol* data_protocol_ = nullptr;              // protocol_ as a Protocol, or null
-  BufferedProtocol* buffered_protocol_ = nullptr;  // protocol_ as a BufferedProtocol, or null
-  bool paused_ = false;                            // pause_reading() in effect
-  bool eof_seen_ = false;                          // end of file was read
+  void update_reading() override;
 
  private:
   static StreamReading& of(uv_handle_t* handle);
@@ -72,8 +53,8 @@ class StreamReading : public Endpoint<Interface, StreamProtocol> {
   uv_buf_t lend_buffer(size_t size_hint);
   void delivered(ssize_t nread, const uv_buf_t& buf);
 
-  bool reading_ = false;                          // uv_read_start (uv_poll_start) in effect
-  BufferedProtocol* lent_to_ = nullptr;           // whose buffer the pending read fills (null: the loop's)
+  bool reading_ = false;                 // uv_read_start (uv_poll_start) in effect
+  BufferedProtocol* lent_to_ = nullptr;  // whose buffer the pending read fills (null: the loop's)
 };
 
 }  // namespace loopspec::libuv
