@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs every test: the plain build, then the harness, kit, reference, libuv,
+# Builds and runs every test: the plain build, then the harness, kit, reference, libuv, Asio,
 # remote-backend, conformance and fuzz suites under AddressSanitizer + UndefinedBehaviorSanitizer,
 # then each fuzz target for a fixed time.
 set -euo pipefail
@@ -13,9 +13,9 @@ phase() { echo "== $1 (at $((SECONDS - started)) s)"; }
 # The test trees are built -O1 with assertions on: a third less compile time than Release's -O3,
 # and every assert in the code is checked while the tests run.
 phase "plain build"
-# install-deps.sh installed libuv: asking for its backend by name makes a missing libuv an error
-# here, where the default (built when found) would quietly test less.
-scripts/build.sh build -DLOOPSPEC_WITH_LIBUV=ON -DCMAKE_BUILD_TYPE=Test -DCMAKE_CXX_FLAGS_TEST=-O1 -DCMAKE_C_FLAGS_TEST=-O1
+# install-deps.sh installed libuv and Boost: asking for their backends by name makes a missing one
+# an error here, where the default (built when found) would quietly test less.
+scripts/build.sh build -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON -DCMAKE_BUILD_TYPE=Test -DCMAKE_CXX_FLAGS_TEST=-O1 -DCMAKE_C_FLAGS_TEST=-O1
 phase "tests (plain build)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
@@ -23,10 +23,10 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # thirds of g++'s time (504 s against 752 s here) and checks the code with a second compiler.
 # LOOPSPEC_FUZZ: the fuzz targets link libFuzzer and the libraries they fuzz get coverage
 # instrumentation, so this one tree builds those libraries once for the tests and the fuzzers.
-sanitized=(harness_tests kit_tests reference_tests libuv_tests remote_tests conformance_tests fuzz_tests)
+sanitized=(harness_tests kit_tests reference_tests libuv_tests asio_tests remote_tests conformance_tests fuzz_tests)
 fuzz_targets=(split_invariance parsers stateful_transport)
 phase "ASan + UBSan build, clang 14 (${sanitized[*]} ${fuzz_targets[*]/%/_fuzzer})"
-scripts/build.sh build-asan -DLOOPSPEC_WITH_LIBUV=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+scripts/build.sh build-asan -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=Sanitize -DLOOPSPEC_SANITIZE=ON -DLOOPSPEC_FUZZ=ON \
   -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DCMAKE_C_FLAGS_SANITIZE="-O1 -g1" -- "${sanitized[@]}" \
   "${fuzz_targets[@]/%/_fuzzer}"
