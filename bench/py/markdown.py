@@ -53,6 +53,8 @@ def render(results):
               f"- checker: {h['checker']['events_per_s'] / 1e6:.1f} M events/s ({h['checker']['events']:,} events, "
               f"{h['checker']['violations']} violations); from JSON Lines: "
               f"{h['checker']['from_jsonl']['events_per_s'] / 1e6:.2f} M events/s",
+              f"- loopspec::Digest (FNV-1a, run by the recorder over every byte received and written): "
+              f"{h['checker']['digest_gb_per_s']:.2f} GB/s",
               "- recorder overhead (server CPU/request, reference with a Recorder vs without): "
               + ", ".join(f"{k} {v:+.1f}%" for k, v in h["recorder_overhead_percent"].items()),
               f"- full reference conformance run: {_range(h['conformance_run_s'], '{:.2f}')} s wall"]
