@@ -77,7 +77,7 @@ class AsioTimer final : public TimerHandle, public LoopResident, public std::ena
 
 }  // namespace
 
-AsioLoop::AsioLoop(kit::Faults faults) : LoopBase("loopspec asio loop", faults) { std::signal(SIGPIPE, SIG_IGN); }
+AsioLoop::AsioLoop(kit::Faults faults) : TransportLoop("loopspec asio loop", faults) { std::signal(SIGPIPE, SIG_IGN); }
 
 AsioLoop::~AsioLoop() {
   // Callbacks may own transports and timers: drop them first.

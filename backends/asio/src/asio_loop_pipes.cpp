@@ -1,7 +1,6 @@
-// AsioLoop's pipe endpoints: check the descriptor, put it on a
-// posix::stream_descriptor, then the transport with its protocol.
-#include <unistd.h>
-
+// AsioLoop's pipe endpoints, after kit::TransportLoop's adopt_pipe: the
+// descriptor on a posix::stream_descriptor, then the transport with its
+// protocol.
 #include "loopspec/asio/asio_error.hpp"
 #include "loopspec/asio/asio_loop.hpp"
 #include "loopspec/asio/pipe_transports.hpp"
@@ -10,34 +9,24 @@ namespace loopspec::asio {
 
 namespace {
 
-// fd on a stream descriptor, or nullopt after done got the error (fd closed).
-template <class T>
-std::optional<Descriptor> open_pipe(AsioLoop& loop, int fd, Completion<T>& done) {
-  MaybeError error = kit::adopt_pipe(fd);
-  if (!error) {
-    Descriptor descriptor(loop.context());
-    boost::system::error_code ec;
-    descriptor.assign(fd, ec);  // epoll refuses nothing adopt_pipe accepts; a failure is reported all the same
-    if (!ec) return descriptor;
-    error = error_from_code(ec);
-  }
-  ::close(fd);
-  loop.complete_with_error(std::move(done), std::move(*error));
+template <class T, class Interface>
+MaybeError start_pipe(AsioLoop& loop, const StreamProtocolFactory& factory, int fd, Completion<Interface>& done) {
+  Descriptor descriptor(loop.context());
+  boost::system::error_code ec;
+  descriptor.assign(fd, ec);  // epoll refuses nothing adopt_pipe accepts; a failure is reported all the same
+  if (ec) return error_from_code(ec);
+  start_endpoint<T>(loop, std::move(descriptor), factory, std::move(done));
   return std::nullopt;
 }
 
 }  // namespace
 
-void AsioLoop::connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) {
-  if (auto descriptor = open_pipe(*this, fd, done)) {
-    start_endpoint<ReadPipeTransport>(*this, std::move(*descriptor), factory, std::move(done));
-  }
+MaybeError AsioLoop::start_read_pipe(const StreamProtocolFactory& factory, int fd, Completion<ReadTransport>& done) {
+  return start_pipe<ReadPipeTransport>(*this, factory, fd, done);
 }
 
-void AsioLoop::connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) {
-  if (auto descriptor = open_pipe(*this, fd, done)) {
-    start_endpoint<WritePipeTransport>(*this, std::move(*descriptor), factory, std::move(done));
-  }
+MaybeError AsioLoop::start_write_pipe(const StreamProtocolFactory& factory, int fd, Completion<WriteTransport>& done) {
+  return start_pipe<WritePipeTransport>(*this, factory, fd, done);
 }
 
 }  // namespace loopspec::asio

@@ -115,4 +115,10 @@ void ChildProcess::on_loop_destroyed() {
   uv_loop_ = nullptr;
 }
 
+// kit::TransportLoop's subprocess_exec, once the protocol is made.
+void UvLoop::spawn(const std::vector<std::string>& argv, const SubprocessOptions& options,
+                   std::shared_ptr<SubprocessProtocol> protocol, Completion<SubprocessTransport> done) {
+  ChildProcess::spawn(*this, argv, options, std::move(protocol), std::move(done));
+}
+
 }  // namespace loopspec::libuv

@@ -28,7 +28,7 @@ std::uint64_t delay_ns(Duration delay) {
 
 }  // namespace
 
-UvLoop::UvLoop(kit::Faults faults) : LoopBase("loopspec libuv loop", faults) {
+UvLoop::UvLoop(kit::Faults faults) : TransportLoop("loopspec libuv loop", faults) {
   std::signal(SIGPIPE, SIG_IGN);
   check(uv_loop_init(&loop_), "uv_loop_init");
   loop_.data = this;

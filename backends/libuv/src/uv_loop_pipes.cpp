@@ -1,8 +1,6 @@
-// UvLoop's pipe endpoints: check the descriptor, open a uv_pipe_t on it,
-// then the transport with its protocol.
+// UvLoop's pipe endpoints, after kit::TransportLoop's adopt_pipe: a uv_pipe_t
+// open on the descriptor, then the transport with its protocol.
 #include <unistd.h>
-
-#include <utility>
 
 #include "loopspec/libuv/endpoint_start.hpp"
 #include "loopspec/libuv/pipe_transports.hpp"
@@ -13,45 +11,41 @@ namespace loopspec::libuv {
 
 namespace {
 
-// fd as an open uv_pipe_t, or null after done got the error (fd closed).
 // A pty to read from becomes a uv_poll_t instead: libuv's stream reading
 // takes a short read followed by a hang-up for the end of file, and a pty's
 // reads are always short, so what was still queued when its other side
 // closed would be lost (pipe_transports.hpp).
-template <class T>
-HandleBox* open_pipe(UvLoop& loop, int fd, bool reading, Completion<T>& done) {
-  MaybeError error = kit::adopt_pipe(fd);
-  HandleBox* box = error ? nullptr : HandleBox::make(nullptr);
-  if (box != nullptr && reading && ::isatty(fd) == 1) {
+template <class T, class Interface>
+MaybeError start_pipe(UvLoop& loop, const StreamProtocolFactory& factory, int fd, bool reading,
+                      Completion<Interface>& done) {
+  HandleBox* box = HandleBox::make(nullptr);
+  if (reading && ::isatty(fd) == 1) {
     if (int status = uv_poll_init(loop.uv(), &box->poll, fd); status < 0) {
-      HandleBox::discard(std::exchange(box, nullptr));  // libuv never took the handle
-      error = error_from_status(status);
-    } else {
-      box->adopt();
-      box->owned_fd = fd;
+      HandleBox::discard(box);  // libuv never took the handle
+      return error_from_status(status);
     }
-  } else if (box != nullptr) {
+    box->adopt();
+    box->owned_fd = fd;
+  } else {
     uv_pipe_init(loop.uv(), &box->pipe, 0);
     box->adopt();
     if (int status = uv_pipe_open(&box->pipe, fd); status < 0) {
-      HandleBox::close(std::exchange(box, nullptr));
-      error = error_from_status(status);
+      HandleBox::close(box);
+      return error_from_status(status);
     }
   }
-  if (!error) return box;
-  ::close(fd);  // libuv did not take it
-  loop.complete_with_error(std::move(done), std::move(*error));
-  return nullptr;
+  start_endpoint<T>(loop, box, factory, std::move(done));
+  return std::nullopt;
 }
 
 }  // namespace
 
-void UvLoop::connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) {
-  if (HandleBox* box = open_pipe(*this, fd, true, done)) start_endpoint<ReadPipeTransport>(*this, box, factory, std::move(done));
+MaybeError UvLoop::start_read_pipe(const StreamProtocolFactory& factory, int fd, Completion<ReadTransport>& done) {
+  return start_pipe<ReadPipeTransport>(*this, factory, fd, true, done);
 }
 
-void UvLoop::connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) {
-  if (HandleBox* box = open_pipe(*this, fd, false, done)) start_endpoint<WritePipeTransport>(*this, box, factory, std::move(done));
+MaybeError UvLoop::start_write_pipe(const StreamProtocolFactory& factory, int fd, Completion<WriteTransport>& done) {
+  return start_pipe<WritePipeTransport>(*this, factory, fd, false, done);
 }
 
 }  // namespace loopspec::libuv

@@ -39,7 +39,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,8 +46,8 @@
 #include <vector>
 
 #include "loopspec/event_loop.hpp"
-#include "loopspec/kit/loop_base.hpp"
 #include "loopspec/kit/loop_resident.hpp"
+#include "loopspec/kit/transport_loop.hpp"
 
 namespace loopspec::asio {
 
@@ -57,7 +56,7 @@ namespace net = boost::asio;
 // What lives on an AsioLoop (kit/loop_resident.hpp).
 using kit::LoopResident;
 
-class AsioLoop final : public kit::LoopBase {
+class AsioLoop final : public kit::TransportLoop {
  public:
   explicit AsioLoop(kit::Faults faults = {});
   ~AsioLoop() override;
@@ -71,29 +70,10 @@ class AsioLoop final : public kit::LoopBase {
   void call_soon(std::function<void()> callback) override { ready_.push_back(std::move(callback)); }
   void call_soon_threadsafe(std::function<void()> callback) override;
   std::shared_ptr<TimerHandle> call_later(Duration delay, std::function<void()> callback) override;
-  void create_connection(StreamProtocolFactory factory, Address address, ConnectOptions options,
-                         Completion<Transport> done) override;
-  void create_server(StreamProtocolFactory factory, Address address, ServerOptions options,
-                     Completion<Server> done) override;
-  // fd is the transport's from the call on, and closed when the setup fails.
-  void connect_accepted_socket(StreamProtocolFactory factory, int fd, ServerOptions options,
-                               Completion<Transport> done) override;
   void create_datagram_endpoint(DatagramProtocolFactory factory, DatagramOptions options,
                                 Completion<DatagramTransport> done) override;
-  // Pipes, FIFOs, ptys and sockets; fd is the transport's from the call on,
-  // and closed when the setup fails.
-  void connect_read_pipe(StreamProtocolFactory factory, int fd, Completion<ReadTransport> done) override;
-  void connect_write_pipe(StreamProtocolFactory factory, int fd, Completion<WriteTransport> done) override;
-  // Child processes (child_process.hpp): started at once; one that cannot
-  // start completes `done` with its error.
-  void subprocess_exec(SubprocessProtocolFactory factory, std::vector<std::string> argv, SubprocessOptions options,
-                       Completion<SubprocessTransport> done) override;
 
   net::io_context& context() { return io_; }
-  // The signal SubprocessTransport.close() sends a running child: SIGKILL
-  // (the 3.8 page, the default) or SIGTERM (3.4.3).
-  void set_subprocess_close_signal(int signal) { subprocess_close_signal_ = signal; }
-  int subprocess_close_signal() const { return subprocess_close_signal_; }
 
   // The loop keeps resident alive until let_go (see the top comment).
   void hold(std::shared_ptr<LoopResident> resident);
@@ -103,11 +83,23 @@ class AsioLoop final : public kit::LoopBase {
   std::uint64_t next_timer_sequence() { return ++timer_sequence_; }
 
  private:
+  // kit::TransportLoop: the streams (stream_connector.hpp, stream_server.hpp,
+  // stream_transport.hpp), pipes (pipe_transports.hpp) and children
+  // (child_process.hpp).
+  void connect_stream(StreamProtocolFactory factory, const Address& address, Completion<Transport> done) override;
+  void serve_stream(StreamProtocolFactory factory, const Address& address, const ServerOptions& options,
+                    Completion<Server> done) override;
+  MaybeError start_accepted_socket(const StreamProtocolFactory& factory, int fd, int family,
+                                   Completion<Transport>& done) override;
+  MaybeError start_read_pipe(const StreamProtocolFactory& factory, int fd, Completion<ReadTransport>& done) override;
+  MaybeError start_write_pipe(const StreamProtocolFactory& factory, int fd, Completion<WriteTransport>& done) override;
+  void spawn(const std::vector<std::string>& argv, const SubprocessOptions& options,
+             std::shared_ptr<SubprocessProtocol> protocol, Completion<SubprocessTransport> done) override;
+
   void run_once();
 
   net::io_context io_{1};  // one thread: the loop's
   net::executor_work_guard<net::io_context::executor_type> keep_running_{io_.get_executor()};
-  int subprocess_close_signal_ = SIGKILL;
   bool running_ = false;
   bool stopping_ = false;
   std::vector<std::function<void()>> ready_;
