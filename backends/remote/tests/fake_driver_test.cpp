@@ -96,6 +96,13 @@ while True:
             os._exit(3)
     elif mode == "hang":
         pass  # never answers
+    elif mode == "drip":
+        import time
+        for byte in b'{"ok": 12.5}\n':  # one byte every 0.1 s: the whole reply takes 1.3 s
+            channel.sendall(bytes([byte]))
+            time.sleep(0.1)
+    elif mode == "deep":
+        channel.sendall(b'{"ok": ' + b"[" * 100 + b"]" * 100 + b"}\n")
     elif mode in MADE:
         # A well-formed setup (factory, connection_made as conn 1, done) for the first operation; the
         # mode's malformed event inside the second one.
@@ -268,6 +275,23 @@ TEST_F(FakeDriver, HangIsATimeoutThatKillsTheDriver) {
   EXPECT_THAT(what, HasSubstr("killed by signal 9"));
   ASSERT_TRUE(asked.has_value());
   EXPECT_LT(Clock::now() - *asked, std::chrono::seconds(5));
+}
+
+// A reply trickling in a byte at a time is timed as one reply: the deadline does not restart with each byte.
+TEST_F(FakeDriver, DrippedReplyTimesOutAsAWhole) {
+  std::optional<Clock::time_point> asked;
+  std::string what = failure("drip", [&](RemoteLoop& loop) {
+    asked = Clock::now();
+    loop.time();
+  }, 0.4);
+  EXPECT_THAT(what, HasSubstr("sent no reply to 'time' within 0.4"));
+  ASSERT_TRUE(asked.has_value());
+  EXPECT_LT(Clock::now() - *asked, std::chrono::seconds(5));
+}
+
+// The nesting is bounded before the parser (which recurses) sees the message.
+TEST_F(FakeDriver, DeeplyNestedReplyIsRejected) {
+  EXPECT_THAT(failure("deep", time_call), HasSubstr("nests deeper than 64 levels"));
 }
 
 TEST_F(FakeDriver, SilentDriverTimesOutBeforeHello) {
