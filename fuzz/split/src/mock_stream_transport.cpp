@@ -31,7 +31,7 @@ void MockStreamTransport::lose(MaybeError error) {
 void MockStreamTransport::pump() {
   while (!closing_ && reading_ && read_once()) {
   }
-  if (!closing_ && reading_ && reads_.empty() && eof_fed_ && !eof_delivered_) {
+  if (!closing_ && reading_ && !unread() && eof_fed_ && !eof_delivered_) {
     eof_delivered_ = true;
     bool keep_open = false;
     guarded([&] { keep_open = protocol_->eof_received(); });
@@ -47,12 +47,20 @@ void MockStreamTransport::pump() {
   }
 }
 
+void MockStreamTransport::pop_read() {
+  read_offset_ = 0;
+  if (++next_read_ == reads_.size()) {
+    reads_.clear();
+    next_read_ = 0;
+  }
+}
+
 bool MockStreamTransport::read_once() {
-  if (reads_.empty()) return false;
-  std::string& chunk = reads_.front();
+  if (!unread()) return false;
   if (auto* plain = dynamic_cast<Protocol*>(protocol_.get())) {
-    std::string data = std::move(chunk);
-    reads_.pop_front();
+    std::string data = std::move(reads_[next_read_]);
+    data.erase(0, read_offset_);  // what a BufferedProtocol before a set_protocol left of it
+    pop_read();
     guarded([&] { plain->data_received(data); });
     return true;
   }
@@ -71,13 +79,12 @@ bool MockStreamTransport::read_once() {
     abort();
     return false;
   }
+  // Looked up after get_buffer: a callback that fed a chunk may have moved the others.
+  const std::string& chunk = reads_[next_read_];
   std::size_t n = std::min(buffer.size(), chunk.size() - read_offset_);
   std::memcpy(buffer.data(), chunk.data() + read_offset_, n);
   read_offset_ += n;
-  if (read_offset_ == chunk.size()) {
-    reads_.pop_front();
-    read_offset_ = 0;
-  }
+  if (read_offset_ == chunk.size()) pop_read();
   guarded([&] { buffered->buffer_updated(n); });
   return true;
 }

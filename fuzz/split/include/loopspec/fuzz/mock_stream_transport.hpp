@@ -21,7 +21,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -88,8 +87,14 @@ class MockStreamTransport final : public Transport, public std::enable_shared_fr
   std::array<std::int64_t, 3> size_hints_;
   std::size_t next_hint_ = 0;
   std::shared_ptr<StreamProtocol> protocol_;
-  std::deque<std::string> reads_;
-  std::size_t read_offset_ = 0;  // into reads_.front(), for a BufferedProtocol
+  bool unread() const { return next_read_ < reads_.size(); }
+  void pop_read();
+
+  // Fed chunks, reads_[next_read_] the next; a vector emptied once all are read rather than a deque:
+  // the fuzz targets feed a chunk and read it at once, thousands of times a second.
+  std::vector<std::string> reads_;
+  std::size_t next_read_ = 0;
+  std::size_t read_offset_ = 0;  // into reads_[next_read_], for a BufferedProtocol
   bool eof_fed_ = false;
   bool eof_delivered_ = false;
   bool reading_ = true;
