@@ -69,6 +69,25 @@ TEST(Cli, BadArgumentsExitTwoWithAMessage) {
   EXPECT_EQ(bad_timeout.status, 2);
 }
 
+// Backend names and paths are arguments, never shell text: a name made of shell syntax is refused as a
+// name, and an output directory with shell syntax in it is created under exactly that name.
+TEST(Cli, BackendNamesAndPathsNeverReachAShell) {
+  const fs::path marker = temp_file("marker-dir-probe", "").parent_path() / "shell-ran";
+  fs::remove(marker);
+  const std::string touch = "$(touch " + marker.string() + ")";
+  Ran shell_name = run_loopspec({"run", "--backend", "python:" + touch + ";touch " + marker.string() + ":f",
+                                 "--out", fs::temp_directory_path().string()});
+  EXPECT_EQ(shell_name.status, 2) << shell_name.output;
+  EXPECT_NE(shell_name.output.find("expected python:asyncio, python:uvloop or python:MODULE:CALLABLE"),
+            std::string::npos) << shell_name.output;
+  const fs::path out = marker.parent_path() / ("out " + touch + " `touch " + marker.string() + "`");
+  Ran shell_path = run_loopspec({"run", "--backend", "reference", "--scenarios", "no-scenario-matches",
+                                 "--out", out.string(), "--no-report", "--quiet"});
+  EXPECT_EQ(shell_path.status, 0) << shell_path.output;
+  EXPECT_TRUE(fs::exists(out / "results.json")) << out;
+  EXPECT_FALSE(fs::exists(marker)) << "a shell ran the text of a name or a path";
+}
+
 TEST(Cli, CheckTraceReportsViolationsAndRejectsBadFiles) {
   const std::string header = R"({"trace":"loopspec","version":1,"backend":"x","scenario":"s","profile":"3.8"})";
   auto clean = temp_file("clean.jsonl", header + "\n" +
