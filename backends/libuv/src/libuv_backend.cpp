@@ -15,7 +15,8 @@ const BackendInfo& libuv_backend_info() {
       uv_version_string(),
       {capability::kTcp, capability::kUnix, capability::kBuffered, capability::kTls, capability::kUdp,
        capability::kPipes, capability::kSubprocess},
-      // The faults the libuv transports consult, and those of the kit's
+      // The faults the libuv transports consult (not the stream faults of
+      // kit::StreamTransport that only Asio offers), and those of the kit's
       // WriteFlow (every write goes through it) and TLS layer (every TLS
       // connection is a kit TlsProtocol over a libuv stream transport).
       kit::kit_faults_and({"eof-twice", "close-drops-buffer", "not-closing-after-close", "dgram-split",
