@@ -114,7 +114,7 @@ TEST_P(AcceptEmfile, ServerBacksOffWithoutBusyLoopAndAcceptsPendingConnectionsOn
   int made_in_stall = 0;
   for (const auto& r : accepted) made_in_stall += r->made_count;
   RecordProperty("stall_wall_ms", std::to_string(static_cast<int>(wall * 1000)));
-  RecordProperty("stall_cpu_ms", std::to_string(static_cast<int>(cpu * 1000)));
+  RecordProperty("stall_cpu_us", std::to_string(static_cast<long>(cpu * 1e6)));
   RecordProperty("exception_reports", std::to_string(rig.reported_count));
   EXPECT_EQ(made_in_stall, 0) << "a connection was made with no descriptor free";
   EXPECT_LT(cpu, kMaxCpuFraction * wall) << "busy loop: " << cpu << " s of CPU in a " << wall << " s stall ("
