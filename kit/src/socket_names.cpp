@@ -6,7 +6,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <utility>
 
 namespace loopspec::kit {
 
@@ -47,6 +50,24 @@ int stream_socket_family(int fd, Error& error) {
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   return family;
+}
+
+std::string bind_error_message(const Address& where, std::string reason) {
+  std::transform(reason.begin(), reason.end(), reason.begin(), [](unsigned char c) { return std::tolower(c); });
+  return "error while attempting to bind on address '" + to_string(where) + "': " + reason;
+}
+
+void ServerSocketFile::remember(const std::string& path) {
+  struct stat st {};
+  if (!path.empty() && path[0] != '\0' && ::stat(path.c_str(), &st) == 0) file_ = File{path, st.st_dev, st.st_ino};
+}
+
+void ServerSocketFile::remove() {
+  auto file = std::exchange(file_, std::nullopt);
+  struct stat now {};
+  if (file && ::stat(file->path.c_str(), &now) == 0 && now.st_dev == file->device && now.st_ino == file->inode) {
+    ::unlink(file->path.c_str());
+  }
 }
 
 }  // namespace loopspec::kit

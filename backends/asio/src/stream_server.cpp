@@ -2,14 +2,12 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/socket_base.hpp>
 
 #include <algorithm>
-#include <cctype>
 
 #include "loopspec/asio/asio_error.hpp"
 #include "loopspec/asio/stream_transport.hpp"
@@ -19,9 +17,7 @@ namespace loopspec::asio {
 namespace {
 
 Error bind_error(const boost::system::error_code& ec, const Address& where) {
-  std::string reason = ec.message();
-  std::transform(reason.begin(), reason.end(), reason.begin(), [](unsigned char c) { return std::tolower(c); });
-  return error_from_code(ec, "error while attempting to bind on address '" + to_string(where) + "': " + reason);
+  return error_from_code(ec, kit::bind_error_message(where, ec.message()));
 }
 
 }  // namespace
@@ -69,11 +65,7 @@ MaybeError StreamServer::listen(const GenericEndpoint& where, const ServerOption
     return Error::from_errno(errno, "reuse_port not supported by socket module");
   }
   if (acceptor_->bind(where, ec); ec) return bind_error(ec, name);
-  if (family == AF_UNIX) {
-    const auto& path = std::get<UnixAddress>(name).path;
-    struct stat st {};
-    if (!path.empty() && path[0] != '\0' && ::stat(path.c_str(), &st) == 0) socket_file_ = SocketFile{path, st.st_dev, st.st_ino};
-  }
+  if (family == AF_UNIX) socket_file_.remember(std::get<UnixAddress>(name).path);
   if (acceptor_->listen(std::max(options.backlog, 1), ec); ec) return error_from_code(ec, "listen failed");
   acceptor_->non_blocking(true, ec);
   if (auto address = local_address(fd)) addresses_.push_back(*address);
@@ -106,24 +98,15 @@ void StreamServer::close() {
   boost::system::error_code ignored;
   acceptor_->close(ignored);
   acceptor_.reset();
-  remove_unix_socket_file();
+  socket_file_.remove();
   if (loop_ != nullptr) loop_->let_go(this);
-}
-
-void StreamServer::remove_unix_socket_file() {
-  // Only the file this server made: another server may have replaced it since.
-  auto file = std::exchange(socket_file_, std::nullopt);
-  struct stat now {};
-  if (file && ::stat(file->path.c_str(), &now) == 0 && now.st_dev == file->device && now.st_ino == file->inode) {
-    ::unlink(file->path.c_str());
-  }
 }
 
 void StreamServer::on_loop_destroyed() {
   boost::system::error_code ignored;
   if (acceptor_) acceptor_->close(ignored);
   acceptor_.reset();
-  remove_unix_socket_file();
+  socket_file_.remove();
   factory_ = nullptr;
   loop_ = nullptr;
 }

@@ -2,11 +2,9 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "loopspec/libuv/stream_transport.hpp"
 #include "loopspec/libuv/uv_address.hpp"
@@ -17,9 +15,7 @@ namespace loopspec::libuv {
 namespace {
 
 Error bind_error(int status, const Address& where) {
-  std::string reason = uv_strerror(status);
-  std::transform(reason.begin(), reason.end(), reason.begin(), [](unsigned char c) { return std::tolower(c); });
-  return error_from_status(status, "error while attempting to bind on address '" + to_string(where) + "': " + reason);
+  return error_from_status(status, kit::bind_error_message(where, uv_strerror(status)));
 }
 
 }  // namespace
@@ -82,8 +78,7 @@ MaybeError StreamServer::listen_unix(const std::string& path, const ServerOption
   box_->adopt();
   int status = uv_pipe_bind(&box_->pipe, path.c_str());
   if (status < 0) return bind_error(status, UnixAddress{path});
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) socket_file_ = SocketFile{path, st.st_dev, st.st_ino};
+  socket_file_.remember(path);
   return listen(options.backlog, UnixAddress{path});
 }
 
@@ -121,16 +116,7 @@ void StreamServer::accept_one(int status) {
 void StreamServer::close() {
   if (box_ == nullptr) return;
   HandleBox::close(std::exchange(box_, nullptr));
-  remove_unix_socket_file();
-}
-
-void StreamServer::remove_unix_socket_file() {
-  // Only the file this server made: another server may have replaced it since.
-  auto file = std::exchange(socket_file_, std::nullopt);
-  struct stat now {};
-  if (file && ::stat(file->path.c_str(), &now) == 0 && now.st_dev == file->device && now.st_ino == file->inode) {
-    ::unlink(file->path.c_str());
-  }
+  socket_file_.remove();
 }
 
 void StreamServer::on_loop_destroyed() {

@@ -14,10 +14,22 @@
 //   closes fd.
 // - family_name: "AF_INET", "AF_INET6", "AF_UNIX" (or "AF_<number>"), as
 //   get_extra_info('socket') names the family.
+// - bind_error_message: asyncio's message for a failed bind, "error while
+//   attempting to bind on address '<address>': <reason>", the reason in
+//   lower case.
+// - ServerSocketFile: the socket file a Unix server's bind made.
+//   remember(path) after the bind notes the file (not an abstract name, nor
+//   a file that is not there); remove() unlinks it, once, if it is still the
+//   same file (device and inode): another server may have replaced it
+//   (asyncio 3.13's cleanup_socket).
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
+#include "loopspec/address.hpp"
 #include "loopspec/error.hpp"
 
 namespace loopspec::kit {
@@ -26,5 +38,20 @@ MaybeError unix_path_error(const std::string& path);
 void remove_stale_socket_file(const std::string& path);
 std::string family_name(int family);
 int stream_socket_family(int fd, Error& error);
+std::string bind_error_message(const Address& where, std::string reason);
+
+class ServerSocketFile {
+ public:
+  void remember(const std::string& path);
+  void remove();
+
+ private:
+  struct File {
+    std::string path;
+    dev_t device;
+    ino_t inode;
+  };
+  std::optional<File> file_;
+};
 
 }  // namespace loopspec::kit

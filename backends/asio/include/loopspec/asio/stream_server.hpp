@@ -19,7 +19,6 @@
 // - The loop keeps a serving server alive even when nobody else holds it.
 #pragma once
 
-#include <sys/types.h>
 
 #include <boost/asio/basic_socket_acceptor.hpp>
 
@@ -30,6 +29,7 @@
 
 #include "loopspec/asio/address.hpp"
 #include "loopspec/asio/endpoint.hpp"
+#include "loopspec/kit/socket_names.hpp"
 
 namespace loopspec::asio {
 
@@ -55,19 +55,12 @@ class StreamServer final : public Server, public LoopResident, public std::enabl
   MaybeError listen(const GenericEndpoint& where, const ServerOptions& options);
   void accept_next();
   void accepted(const boost::system::error_code& ec, StreamSocket& socket);
-  void remove_unix_socket_file();
 
   AsioLoop* loop_;
   StreamProtocolFactory factory_;
   std::optional<Acceptor> acceptor_;
   std::vector<Address> addresses_;
-  // The socket file this server created: removed on close if still the same file.
-  struct SocketFile {
-    std::string path;
-    dev_t device;
-    ino_t inode;
-  };
-  std::optional<SocketFile> socket_file_;
+  kit::ServerSocketFile socket_file_;  // the socket file this server created
 };
 
 }  // namespace loopspec::asio

@@ -18,7 +18,6 @@
 // - The loop keeps a serving server alive even when nobody else holds it.
 #pragma once
 
-#include <sys/types.h>
 #include <uv.h>
 
 #include <memory>
@@ -27,6 +26,7 @@
 #include <vector>
 
 #include "loopspec/event_loop.hpp"
+#include "loopspec/kit/socket_names.hpp"
 #include "loopspec/libuv/handle_box.hpp"
 #include "loopspec/libuv/uv_loop.hpp"
 
@@ -55,19 +55,12 @@ class StreamServer final : public Server, public LoopResident, public std::enabl
   MaybeError listen(int backlog, const Address& where);
   static void on_connection(uv_stream_t* server, int status);
   void accept_one(int status);
-  void remove_unix_socket_file();
 
   UvLoop* loop_;
   StreamProtocolFactory factory_;
   HandleBox* box_ = nullptr;
   std::vector<Address> addresses_;
-  // The socket file this server created: removed on close if still the same file.
-  struct SocketFile {
-    std::string path;
-    dev_t device;
-    ino_t inode;
-  };
-  std::optional<SocketFile> socket_file_;
+  kit::ServerSocketFile socket_file_;  // the socket file this server created
 };
 
 }  // namespace loopspec::libuv
