@@ -109,7 +109,21 @@ def skip_reason(verdict, detail):
     return m.group(1).strip() if m else ""
 
 
+def death_of(build, key, extra_env):
+    """How the process of a test that wrote no result ends, run again alone."""
+    import signal
+    family, test, backend = key
+    binary = os.path.join(build, "reliability", "reliability_tests")
+    done = subprocess.run([binary, "--gtest_filter=*/%s.%s/%s" % (family, test, backend)],
+                          env=dict(os.environ, **extra_env), capture_output=True, check=False)
+    if done.returncode < 0:
+        return "the process was killed by %s" % signal.Signals(-done.returncode).name
+    return "the process exited with status %d before writing its result" % done.returncode
+
+
 def failure_reason(verdict, detail):
+    if "death" in detail:
+        return detail["death"]
     for message in detail.get("messages", []):
         lines = [l for l in message.strip().splitlines() if l.strip()]
         if lines:
@@ -236,6 +250,12 @@ def main():
         run(args.build, anyway_results, {"LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS": "1"})
     verdicts, details = read_run(results)
     anyway = read_run(anyway_results)
+    # A test whose process died wrote no gtest result: say how it died.
+    for run_verdicts, run_details, env in ((verdicts, details, {}),
+                                           (anyway[0], anyway[1], {"LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS": "1"})):
+        for key, verdict in run_verdicts.items():
+            if verdict["outcome"] == "FAIL" and key not in run_details:
+                run_details[key] = {"death": death_of(args.build, key, env)}
     write_table(verdicts, details, anyway, args.out, args.build, os.path.join(results, "ctest-junit.xml"))
     print("wrote " + args.out, file=sys.stderr)
 

@@ -131,7 +131,8 @@ class Recorder : public Protocol {
   explicit Recorder(Rig& rig) : rig_(rig) {}
 
   std::vector<std::string> events;  // runs of "data" logged once
-  std::shared_ptr<Transport> transport;
+  std::shared_ptr<Transport> transport;     // a stream socket's
+  std::shared_ptr<WriteTransport> writer;   // any writing transport's (a write pipe's too)
   Digest received_digest;
   std::uint64_t bytes_received = 0;
   MaybeError lost_error;
@@ -145,6 +146,7 @@ class Recorder : public Protocol {
 
   void connection_made(std::shared_ptr<BaseTransport> t) override {
     transport = std::dynamic_pointer_cast<Transport>(t);
+    writer = std::dynamic_pointer_cast<WriteTransport>(t);
     ++made_count;
     log("made");
     if (on_made) on_made();
@@ -164,13 +166,13 @@ class Recorder : public Protocol {
     return keep_open_on_eof;
   }
   void pause_writing() override {
-    sizes_at_pause.push_back(transport->get_write_buffer_size());
+    sizes_at_pause.push_back(writer->get_write_buffer_size());
     log("pause");
     if (on_pause) on_pause();
     rig_.wake();
   }
   void resume_writing() override {
-    sizes_at_resume.push_back(transport->get_write_buffer_size());
+    sizes_at_resume.push_back(writer->get_write_buffer_size());
     log("resume");
     if (on_resume) on_resume();
     rig_.wake();
