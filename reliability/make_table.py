@@ -176,9 +176,11 @@ def write_table(verdicts, details, anyway, out, build, junit):
     lines = [
         "# Reliability: fault x backend x outcome",
         "",
-        "Generated from a test run; do not edit. Regenerate (builds nothing; build",
-        "`reliability_tests` first) with:",
+        "Generated from a test run; do not edit. The script builds nothing, so build",
+        "`reliability_tests` first (any build tree with the backends you want in the",
+        "table; `-DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON` for all three):",
         "",
+        "    cmake -S . -B build-rel -G Ninja -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON",
         "    cmake --build build-rel --target reliability_tests -j2",
         "    /usr/bin/python3 reliability/make_table.py --build build-rel",
         "",

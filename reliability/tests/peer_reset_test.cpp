@@ -1,6 +1,6 @@
-// Peer reset mid-write and mid-read: connection_lost comes exactly once, with
-// a ConnectionResetError-class error (ECONNRESET, or EPIPE for a write to a
-// peer gone), and no callback after it; EPIPE never raises SIGPIPE: the
+// Peer reset mid-write and mid-read, and a write pipe's reader gone:
+// connection_lost comes exactly once, with a ConnectionResetError-class error
+// (ECONNRESET, or EPIPE for a write to a peer gone), and no callback after it; EPIPE never raises SIGPIPE: the
 // process keeps SIGPIPE at its default disposition (which kills) throughout.
 #include <fcntl.h>
 #include <signal.h>
