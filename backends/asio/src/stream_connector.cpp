@@ -4,6 +4,7 @@
 
 #include "loopspec/asio/asio_error.hpp"
 #include "loopspec/asio/stream_transport.hpp"
+#include "loopspec/kit/stream_setup.hpp"
 
 namespace loopspec::asio {
 
@@ -42,13 +43,7 @@ void StreamConnector::try_next() {
     });
     return;
   }
-  if (errors_.size() == 1) return fail(errors_.front());
-  bool alike = true;
-  for (const auto& error : errors_) alike = alike && error.type == errors_.front().type && error.errnum == errors_.front().errnum;
-  if (alike) return fail(errors_.front());
-  std::string message = "Multiple exceptions: ";
-  for (std::size_t i = 0; i < errors_.size(); ++i) message += (i ? ", " : "") + errors_[i].to_string();
-  fail(Error{"OSError", 0, message});
+  fail(kit::connect_error(errors_));
 }
 
 void StreamConnector::connected(const boost::system::error_code& ec) {

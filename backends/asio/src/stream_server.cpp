@@ -11,6 +11,7 @@
 
 #include "loopspec/asio/asio_error.hpp"
 #include "loopspec/asio/stream_transport.hpp"
+#include "loopspec/kit/stream_setup.hpp"
 
 namespace loopspec::asio {
 
@@ -26,11 +27,7 @@ void StreamServer::start(AsioLoop& loop, StreamProtocolFactory factory, const Ad
                          const ServerOptions& options, Completion<Server> done) {
   auto server = std::make_shared<StreamServer>(Passkey{}, loop, std::move(factory));
   auto finish = [&loop, server, done](MaybeError error) mutable {
-    if (error) {
-      server->close();
-      return loop.complete_with_error(std::move(done), std::move(*error));
-    }
-    loop.call_soon([server, done = std::move(done)] { done(Outcome<Server>{server, std::nullopt}); });
+    kit::finish_server_start(loop, server, std::move(done), std::move(error));
   };
   if (const auto* unix_address = std::get_if<UnixAddress>(&address)) {
     if (auto error = unix_path_error(unix_address->path)) return finish(error);

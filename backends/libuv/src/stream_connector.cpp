@@ -1,5 +1,6 @@
 #include "loopspec/libuv/stream_connector.hpp"
 
+#include "loopspec/kit/stream_setup.hpp"
 #include "loopspec/libuv/stream_transport.hpp"
 #include "loopspec/libuv/uv_address.hpp"
 #include "loopspec/libuv/uv_error.hpp"
@@ -45,13 +46,7 @@ void StreamConnector::try_next() {
     connected(status);  // a failed attempt; connected() moves on
     return;
   }
-  if (errors_.size() == 1) return fail(errors_.front());
-  bool alike = true;
-  for (const auto& error : errors_) alike = alike && error.type == errors_.front().type && error.errnum == errors_.front().errnum;
-  if (alike) return fail(errors_.front());
-  std::string message = "Multiple exceptions: ";
-  for (std::size_t i = 0; i < errors_.size(); ++i) message += (i ? ", " : "") + errors_[i].to_string();
-  fail(Error{"OSError", 0, message});
+  fail(kit::connect_error(errors_));
 }
 
 void StreamConnector::on_connect(uv_connect_t* request, int status) {

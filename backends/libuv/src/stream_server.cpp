@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "loopspec/kit/stream_setup.hpp"
 #include "loopspec/libuv/stream_transport.hpp"
 #include "loopspec/libuv/uv_address.hpp"
 #include "loopspec/libuv/uv_error.hpp"
@@ -24,11 +25,7 @@ void StreamServer::start(UvLoop& loop, StreamProtocolFactory factory, const Addr
                          const ServerOptions& options, Completion<Server> done) {
   auto server = std::make_shared<StreamServer>(Passkey{}, loop, std::move(factory));
   auto finish = [&loop, server, done](MaybeError error) mutable {
-    if (error) {
-      server->close();
-      return loop.complete_with_error(std::move(done), std::move(*error));
-    }
-    loop.call_soon([server, done = std::move(done)] { done(Outcome<Server>{server, std::nullopt}); });
+    kit::finish_server_start(loop, server, std::move(done), std::move(error));
   };
   if (const auto* unix_address = std::get_if<UnixAddress>(&address)) {
     return finish(server->listen_unix(unix_address->path, options));
