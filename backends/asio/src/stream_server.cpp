@@ -8,6 +8,7 @@
 #include <boost/asio/socket_base.hpp>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "loopspec/asio/asio_error.hpp"
 #include "loopspec/asio/stream_transport.hpp"
@@ -16,6 +17,12 @@
 namespace loopspec::asio {
 
 namespace {
+
+bool out_of_resources(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  int code = ec.value();
+  return code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM;
+}
 
 Error bind_error(const boost::system::error_code& ec, const Address& where) {
   return error_from_code(ec, kit::bind_error_message(where, ec.message()));
@@ -83,6 +90,13 @@ void StreamServer::accepted(const boost::system::error_code& ec, StreamSocket& s
   if (!acceptor_ || ec == net::error::operation_aborted) return;  // closed meanwhile
   if (!ec) {
     start_stream_connection(*loop_, std::move(socket), factory_, nullptr);
+  } else if (out_of_resources(ec)) {
+    // Accepting again at once would fail again at once, a busy loop until a descriptor frees up.
+    loop_->report_exception("socket.accept() out of system resource", error_from_code(ec));
+    loop_->call_later(Duration(1.0), [weak = weak_from_this()] {
+      if (auto server = weak.lock()) server->accept_next();
+    });
+    return;
   } else if (ec != net::error::connection_aborted) {
     loop_->report_exception("socket.accept()", error_from_code(ec));
   }

@@ -6,7 +6,9 @@
 //   gets a protocol from the factory and a StreamTransport, and the next
 //   accept starts. A failed accept is reported to the loop's exception
 //   handler (a connection reset before it was accepted only skips that
-//   connection); serving goes on.
+//   connection); serving goes on. Out of descriptors or memory (EMFILE,
+//   ENFILE, ENOBUFS, ENOMEM), accepting pauses for 1 s, as asyncio's does,
+//   instead of failing again at once.
 // - TCP: SO_REUSEADDR (as asyncio sets it on Unix), IPV6_V6ONLY on IPv6,
 //   SO_REUSEPORT when asked for. A TCP host is resolved like a connection's;
 //   "" means every IPv4 interface. Unix: a stale socket file at the path is
