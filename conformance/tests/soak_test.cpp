@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -59,6 +60,22 @@ std::map<std::string, Verdict> verdicts(const RunResults& results) {
   return by_key;
 }
 
+// "KEY: V1 -> V2" for each verdict that differs, one a line.
+std::string differences(const std::map<std::string, Verdict>& before, const std::map<std::string, Verdict>& after) {
+  std::string text;
+  auto name = [](const std::map<std::string, Verdict>& in, const std::string& key) {
+    auto found = in.find(key);
+    return found == in.end() ? std::string("absent") : std::string(to_string(found->second));
+  };
+  std::set<std::string> keys;
+  for (const auto& [key, verdict] : before) keys.insert(key);
+  for (const auto& [key, verdict] : after) keys.insert(key);
+  for (const auto& key : keys) {
+    if (name(before, key) != name(after, key)) text += key + ": " + name(before, key) + " -> " + name(after, key) + "\n";
+  }
+  return text;
+}
+
 // Rule: every rule (profile 3.8), judged once per run
 TEST(Soak, RepeatedRunsGiveTheSameVerdictsAndKeepNoDescriptorsOrMemory) {
   const int runs = soak_runs();
@@ -71,7 +88,7 @@ TEST(Soak, RepeatedRunsGiveTheSameVerdictsAndKeepNoDescriptorsOrMemory) {
   long peak_growth = 0;
   for (int run = 2; run <= runs; ++run) {
     const auto again = verdicts(testing::run_reference({}));
-    EXPECT_EQ(again, first) << "run " << run << " judged differently from run 1";
+    EXPECT_EQ(differences(first, again), "") << "run " << run << " judged differently from run 1";
     EXPECT_EQ(open_descriptors(), descriptors) << "after run " << run;
     peak_growth = std::max(peak_growth, resident_kib() - resident);
   }
