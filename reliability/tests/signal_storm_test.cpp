@@ -140,7 +140,7 @@ TEST_P(SignalStorm, TransferUnderSigusr1StormDeliversSameBytesAndCallbacksAsWith
   RecordProperty("signals_sent", std::to_string(sent));
   RecordProperty("signals_handled", std::to_string(handled));
   RecordProperty("storm_transfer_ms", std::to_string(static_cast<int>(wall * 1000)));
-  EXPECT_GT(handled, 500u) << "the storm hardly reached the loop's thread";
+  EXPECT_GT(handled, 100u) << "the storm hardly reached the loop's thread";
 
   const std::vector<std::string> expected{"made", "data", "eof", "lost"};
   EXPECT_EQ(quiet.events, expected);
