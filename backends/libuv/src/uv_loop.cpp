@@ -107,6 +107,10 @@ Duration UvLoop::time() { return Duration(static_cast<double>(uv_hrtime()) / 1e9
 
 void UvLoop::fix_batch() {
   take_threadsafe_callbacks();
+  const std::uint64_t now = uv_hrtime();
+  while (!armed_timers_.empty() && armed_timers_.begin()->first.first <= now) {
+    armed_timers_.begin()->second->come_due();  // disarms: leaves armed_timers_
+  }
   for (auto& [when, run] : due_timers_) ready_.push_back(std::move(run));
   due_timers_.clear();
   batch_.swap(ready_);
@@ -142,6 +146,14 @@ void UvLoop::take_threadsafe_callbacks() {
   std::lock_guard lock(threadsafe_mutex_);
   for (auto& callback : threadsafe_) ready_.push_back(std::move(callback));
   threadsafe_.clear();
+}
+
+void UvLoop::timer_armed(std::uint64_t deadline_ns, std::uint64_t sequence, UvTimer* timer) {
+  armed_timers_.emplace(std::pair{deadline_ns, sequence}, timer);
+}
+
+void UvLoop::timer_disarmed(std::uint64_t deadline_ns, std::uint64_t sequence) {
+  armed_timers_.erase(std::pair{deadline_ns, sequence});
 }
 
 void UvLoop::timer_due(std::uint64_t deadline_ns, std::uint64_t sequence, std::function<void()> run) {

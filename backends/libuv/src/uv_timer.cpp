@@ -18,6 +18,10 @@ UvTimer::UvTimer(Passkey, UvLoop& loop, std::function<void()> callback, std::uin
       sequence_(loop.next_timer_sequence()) {}
 
 void UvTimer::arm() {
+  if (!armed_) {
+    loop_->timer_armed(deadline_ns_, sequence_, this);
+    armed_ = true;
+  }
   // The loop clock is read fresh: a cached one from before a long callback
   // would make the timer fire early.
   uv_update_time(loop_->uv());
@@ -34,8 +38,19 @@ void UvTimer::on_timer(uv_timer_t* handle) {
 
 void UvTimer::fire() {
   if (uv_hrtime() < deadline_ns_) return arm();
+  come_due();
+}
+
+void UvTimer::come_due() {
+  disarm();
   loop_->timer_due(deadline_ns_, sequence_, [self = shared_from_this()] { self->run(); });
   close_handle();
+}
+
+void UvTimer::disarm() {
+  if (!armed_ || loop_ == nullptr) return;
+  loop_->timer_disarmed(deadline_ns_, sequence_);
+  armed_ = false;
 }
 
 void UvTimer::run() {
@@ -44,6 +59,7 @@ void UvTimer::run() {
 }
 
 void UvTimer::cancel() {
+  disarm();
   callback_ = nullptr;
   close_handle();
 }

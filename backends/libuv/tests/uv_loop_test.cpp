@@ -129,6 +129,35 @@ TEST(UvLoop, DueTimersRunAfterTheCallbacksAlreadyReady) {
   EXPECT_EQ(order, (std::vector<std::string>{"soon", "timer"}));
 }
 
+TEST(UvLoop, AZeroDelayTimerRunsInTheNextIterationNotAMillisecondLater) {
+  // Machinery: asyncio's _run_once moves a timer already due to the ready queue in the iteration
+  // after call_later, behind what was ready; a callback scheduled during that iteration comes after it.
+  UvLoop loop;
+  std::vector<std::string> order;
+  loop.call_later(Duration(0), [&] { order.push_back("timer"); });
+  loop.call_soon([&] {
+    order.push_back("soon");
+    loop.call_soon([&] { order.push_back("next iteration"); });
+  });
+  loop.call_later(Duration(0.01), [&] { loop.stop(); });
+  loop.run_forever();
+  EXPECT_EQ(order, (std::vector<std::string>{"soon", "timer", "next iteration"}));
+}
+
+TEST(UvLoop, ATimerDueEarlierStillRunsBeforeAZeroDelayOne) {
+  // Machinery: the zero-delay shortcut must not overtake a timer still waiting in libuv's heap.
+  UvLoop loop;
+  std::vector<std::string> order;
+  loop.call_later(Duration(0.0002), [&] { order.push_back("earlier deadline"); });
+  const Duration armed = loop.time();
+  while (loop.time() - armed < Duration(0.0005)) {
+  }  // the first deadline passes before the second timer exists
+  loop.call_later(Duration(0), [&] { order.push_back("zero delay"); });
+  loop.call_later(Duration(0.01), [&] { loop.stop(); });
+  loop.run_forever();
+  EXPECT_EQ(order, (std::vector<std::string>{"earlier deadline", "zero delay"}));
+}
+
 TEST(UvLoop, TimerNeverFiresBeforeItsDelay) {
   // Machinery: libuv's millisecond loop clock may lag; the timer is re-armed rather than fire early.
   UvLoop loop;

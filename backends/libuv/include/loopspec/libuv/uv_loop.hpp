@@ -16,7 +16,8 @@
 //   due join the batch behind the callbacks already ready, in deadline order
 //   (equal deadlines in scheduling order), as asyncio's _run_once appends
 //   them: libuv's millisecond timers alone would order two deadlines within
-//   one millisecond by scheduling. The handle's cancel() stops the timer; it
+//   one millisecond by scheduling. Fixing a batch takes every armed timer whose
+//   deadline has passed, whether or not libuv has fired it yet. The handle's cancel() stops the timer; it
 //   is a no-op once run, cancelled, or the loop is gone.
 // - An exception escaping a callback goes to the exception handler
 //   (kit::LoopBase) and the loop goes on.
@@ -47,6 +48,8 @@
 
 namespace loopspec::libuv {
 
+class UvTimer;
+
 class UvLoop final : public kit::TransportLoop {
  public:
   explicit UvLoop(kit::Faults faults = {});
@@ -72,6 +75,9 @@ class UvLoop final : public kit::TransportLoop {
   // A timer that came due (uv_timer.hpp): its callback joins the next batch by deadline.
   void timer_due(std::uint64_t deadline_ns, std::uint64_t sequence, std::function<void()> run);
   std::uint64_t next_timer_sequence() { return ++timer_sequence_; }
+  // A timer waiting for its deadline, and one that no longer is (due or cancelled).
+  void timer_armed(std::uint64_t deadline_ns, std::uint64_t sequence, UvTimer* timer);
+  void timer_disarmed(std::uint64_t deadline_ns, std::uint64_t sequence);
 
  private:
   // kit::TransportLoop: the streams (stream_connector.hpp, stream_server.hpp,
@@ -106,6 +112,7 @@ class UvLoop final : public kit::TransportLoop {
   std::vector<std::function<void()>> batch_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::function<void()>> due_timers_;  // (deadline, sequence)
   std::uint64_t timer_sequence_ = 0;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, UvTimer*> armed_timers_;  // (deadline, sequence)
 
   std::mutex threadsafe_mutex_;
   std::vector<std::function<void()>> threadsafe_;
