@@ -32,12 +32,15 @@ scripts/build.sh build-asan -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON -DC
   "${fuzz_targets[@]/%/_fuzzer}"
 phase "tests (ASan + UBSan)"
 # "fuzz": every fuzz target over its seeds and its crash regressions.
+# FaultKill (a third of this phase's time) is left to the plain build: it checks that the suite's
+# verdicts catch each deliberate deviation, which no sanitizer changes, and the code it runs beyond
+# the conformance runs checked here is the deviations themselves.
 label_regex=$(IFS='|'; echo "^(${sanitized[*]}|fuzz)\$")
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L "$label_regex"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -L "$label_regex" -E '/FaultKill\.'
 # Each fuzz target for a fixed time from a copy of its seeds (the fuzzer adds to its corpus
 # directory), with its dictionary and options; any finding fails the test command.
-fuzz_seconds=${LOOPSPEC_FUZZ_SECONDS:-50}
+fuzz_seconds=${LOOPSPEC_FUZZ_SECONDS:-25}
 for target in "${fuzz_targets[@]}"; do
   phase "fuzz smoke: ${target}_fuzzer for ${fuzz_seconds} s"
   corpus=$(mktemp -d)
