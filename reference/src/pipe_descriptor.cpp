@@ -1,13 +1,12 @@
 #include "loopspec/reference/pipe_descriptor.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <cerrno>
 
 #include "loopspec/error.hpp"
+#include "loopspec/kit/sigpipe_guard.hpp"
 
 namespace loopspec::reference {
 
@@ -34,27 +33,11 @@ PipeKind adopt_pipe_descriptor(int fd) {
 nlohmann::json pipe_extra_info(int fd) { return nlohmann::json{{"fd", fd}}; }
 
 ssize_t writev_without_sigpipe(int fd, const iovec* iov, int count) {
-  sigset_t pipe_signal;
-  sigemptyset(&pipe_signal);
-  sigaddset(&pipe_signal, SIGPIPE);
-  sigset_t pending;
-  sigpending(&pending);
-  bool already_pending = sigismember(&pending, SIGPIPE) == 1;
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  kit::SigpipeGuard no_sigpipe;
   ssize_t written;
   do {
     written = ::writev(fd, iov, count);
   } while (written < 0 && errno == EINTR);
-  int saved = errno;
-  if (written < 0 && saved == EPIPE && !already_pending) {
-    // The SIGPIPE this write raised is pending on this thread: take it away.
-    timespec now{0, 0};
-    while (sigtimedwait(&pipe_signal, nullptr, &now) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  errno = saved;
   return written;
 }
 

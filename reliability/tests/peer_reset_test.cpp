@@ -18,8 +18,8 @@
 namespace loopspec::reliability {
 namespace {
 
-// Sets SIGPIPE to its default disposition (a SIGPIPE kills the process) after
-// the loop was made (libuv and Asio loops ignore it when created), and puts
+// Sets SIGPIPE to its default disposition (a SIGPIPE kills the process) once
+// the loop exists, whatever the test program or the loop had set, and puts
 // back what was there.
 class DefaultSigpipe {
  public:
@@ -46,17 +46,6 @@ const std::map<std::string, std::string> kResetWhileReadingBugs = {
      "a reset behind unread bytes is reported as EOF: eof_received then connection_lost(None) (in 9 "
      "runs of 11): libuv's uv__stream_io turns POLLHUP after a partial read into UV_EOF without reading the "
      "ECONNRESET, and backends/libuv/src/stream_reading.cpp takes UV_EOF as the peer's EOF"},
-};
-
-// Found by WritePipeReaderGone... (the reference takes the SIGPIPE its write
-// raised off the thread instead, pipe_descriptor.cpp).
-const std::map<std::string, std::string> kWritePipeSigpipeBugs = {
-    {"libuv", "EPIPE on a write pipe raises SIGPIPE: the backend relies on SIGPIPE being ignored process-wide "
-              "(UvLoop's constructor sets SIG_IGN, as its README says); with the default disposition the "
-              "process is killed (exit 141)"},
-    {"asio", "EPIPE on a write pipe raises SIGPIPE: the backend relies on SIGPIPE being ignored process-wide "
-             "(AsioLoop's constructor sets SIG_IGN, as its README says); with the default disposition the "
-             "process is killed (exit 141)"},
 };
 
 class PeerReset : public ::testing::TestWithParam<std::string> {
@@ -157,7 +146,6 @@ TEST_P(PeerReset, WritePipeReaderGoneLosesConnectionOnceWithBrokenPipeAndNoSigpi
   // Rule: proto.connection-lost.error-on-failure, proto.order.lost-exactly-once, proto.order.lost-last
   // A write pipe whose reader goes with data still buffered: write(2) on a
   // pipe has no MSG_NOSIGNAL, so this is where a loop must keep SIGPIPE away.
-  if (auto bug = known_bug(kWritePipeSigpipeBugs, GetParam())) GTEST_SKIP() << *bug;
   Rig rig(GetParam());
   int fds[2];
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "loopspec/kit/exception_error.hpp"
+#include "loopspec/kit/sigpipe_guard.hpp"
 
 namespace loopspec::asio {
 
@@ -77,7 +78,7 @@ class AsioTimer final : public TimerHandle, public LoopResident, public std::ena
 
 }  // namespace
 
-AsioLoop::AsioLoop(kit::Faults faults) : TransportLoop("loopspec asio loop", faults) { std::signal(SIGPIPE, SIG_IGN); }
+AsioLoop::AsioLoop(kit::Faults faults) : TransportLoop("loopspec asio loop", faults) {}
 
 AsioLoop::~AsioLoop() {
   // Callbacks may own transports and timers: drop them first.
@@ -105,6 +106,7 @@ void AsioLoop::let_go(LoopResident* resident) { residents_.erase(resident); }
 void AsioLoop::run_forever() {
   if (running_) throw ContractError(Error{"RuntimeError", 0, "This event loop is already running"});
   running_ = true;
+  kit::SigpipeGuard no_sigpipe;
   do {
     run_once();
   } while (!stopping_);

@@ -1,7 +1,6 @@
 #include "loopspec/libuv/uv_loop.hpp"
 
 #include <algorithm>
-#include <csignal>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "loopspec/kit/exception_error.hpp"
 #include "loopspec/libuv/handle_box.hpp"
+#include "loopspec/kit/sigpipe_guard.hpp"
 #include "loopspec/libuv/uv_timer.hpp"
 
 namespace loopspec::libuv {
@@ -29,7 +29,6 @@ std::uint64_t delay_ns(Duration delay) {
 }  // namespace
 
 UvLoop::UvLoop(kit::Faults faults) : TransportLoop("loopspec libuv loop", faults) {
-  std::signal(SIGPIPE, SIG_IGN);
   check(uv_loop_init(&loop_), "uv_loop_init");
   loop_.data = this;
   uv_prepare_init(&loop_, &batch_fixer_);
@@ -95,6 +94,7 @@ void UvLoop::run_forever() {
   // Nothing throws out of uv_run: every callback the loop or a transport
   // hands to libuv catches what its user code throws.
   running_ = true;
+  kit::SigpipeGuard no_sigpipe;
   do {
     uv_run(&loop_, UV_RUN_ONCE);
   } while (!stopping_);

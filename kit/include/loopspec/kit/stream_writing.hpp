@@ -10,6 +10,8 @@
 //   is copied once into the WriteQueue, and one send at a time (up to
 //   kMaxBuffers queued chunks, pointed at, not copied) sends it from there,
 //   oldest first. Only while Open: afterwards data is dropped silently.
+//   Never SIGPIPE: the writes it starts run under a kit::SigpipeGuard (the
+//   sends that finish later run in the loop, which guards its whole run).
 //   Empty pieces are skipped.
 // - get_write_buffer_size() is every byte accepted and not yet reported
 //   written: the queue, including the bytes of the send in flight until

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "loopspec/kit/sigpipe_guard.hpp"
 #include "loopspec/kit/stream_writing.hpp"
 
 namespace loopspec::kit {
@@ -13,6 +14,8 @@ namespace loopspec::kit {
 template <class Base>
 void StreamWriting<Base>::write_pieces(std::span<const std::string_view> pieces) {
   if (this->phase_ != Base::Phase::Open) return;  // after close()/abort(): dropped silently
+  // The library writes now, outside the loop's own guard: a reader gone is EPIPE, never SIGPIPE.
+  SigpipeGuard no_sigpipe;
   // One buffer per non-empty piece; a write() needs no allocation for them.
   iovec few[4];
   std::vector<iovec> many(pieces.size() > std::size(few) ? pieces.size() : 0);

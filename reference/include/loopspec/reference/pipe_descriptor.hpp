@@ -10,8 +10,8 @@
 // - writev_without_sigpipe never raises SIGPIPE in the process: a write to a
 //   pipe whose reader is gone fails with EPIPE instead. SIGPIPE is blocked on
 //   the calling thread around the write, and the one the write raised is
-//   consumed (a SIGPIPE already pending before the call is left alone). errno
-//   is as writev left it.
+//   consumed (a SIGPIPE already pending before the call is left alone;
+//   kit::SigpipeGuard). errno is as writev left it.
 #pragma once
 
 #include <sys/types.h>

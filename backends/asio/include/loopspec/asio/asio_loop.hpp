@@ -24,9 +24,11 @@
 //   is gone.
 // - An exception escaping a callback goes to the exception handler
 //   (kit::LoopBase) and the loop goes on.
-// - SIGPIPE is ignored in the process once a loop exists: Asio sends on
-//   sockets with MSG_NOSIGNAL, but a pipe's write(2) would raise it; a
-//   reader that went away must be EPIPE. Children get the default back.
+// - Never SIGPIPE: Asio sends on sockets with MSG_NOSIGNAL, but a pipe's
+//   write(2) would raise it, and a reader that went away must be EPIPE.
+//   SIGPIPE is blocked on the loop's thread while it runs and what the
+//   writes raise is consumed (kit::SigpipeGuard); the process's
+//   dispositions are left alone.
 // - Residents: whatever owns an Asio I/O object (a transport, a server, a
 //   timer, a child) is held by the loop while it is active (hold/let_go), as
 //   asyncio's loop keeps what it watches alive. Destroying the loop tells

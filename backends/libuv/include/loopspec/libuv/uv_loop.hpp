@@ -22,10 +22,10 @@
 // - An exception escaping a callback goes to the exception handler
 //   (kit::LoopBase) and the loop goes on.
 // - time() is uv_hrtime() in seconds (monotonic).
-// - SIGPIPE is ignored in the process once a loop exists: libuv writes
-//   sockets with write(2), and a peer that went away must become EPIPE, not
-//   the end of the process (what every libuv program does; children spawned
-//   by libuv get the default disposition back).
+// - Never SIGPIPE: libuv writes sockets and pipes with write(2), and a peer
+//   that went away must become EPIPE, not the end of the process. SIGPIPE is
+//   blocked on the loop's thread while it runs and what the writes raise is
+//   consumed (kit::SigpipeGuard); the process's dispositions are left alone.
 // - Destroying the loop tells every resident (the owner of a boxed handle,
 //   handle_box.hpp) that the loop is gone, closes every handle (uv_walk +
 //   uv_close), runs the loop until libuv has let go of all of them and closes
