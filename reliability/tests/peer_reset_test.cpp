@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <map>
 #include <optional>
 #include <string>
 
@@ -40,13 +39,6 @@ class DefaultSigpipe {
   struct sigaction saved_ {};
 };
 
-// Found by these tests (backends/ are not changed here).
-const std::map<std::string, std::string> kResetWhileReadingBugs = {
-    {"libuv",
-     "a reset behind unread bytes is reported as EOF: eof_received then connection_lost(None) (in 9 "
-     "runs of 11): libuv's uv__stream_io turns POLLHUP after a partial read into UV_EOF without reading the "
-     "ECONNRESET, and backends/libuv/src/stream_reading.cpp takes UV_EOF as the peer's EOF"},
-};
 
 class PeerReset : public ::testing::TestWithParam<std::string> {
  protected:
@@ -115,7 +107,6 @@ TEST_P(PeerReset, CloseWhileWritingOverUnixLosesConnectionOnceWithPipeOrResetErr
 
 TEST_P(PeerReset, ResetWhileReadingOverTcpLosesConnectionOnceWithResetError) {
   // Rule: proto.connection-lost.error-on-failure, proto.order.lost-exactly-once, proto.order.lost-last
-  if (auto bug = known_bug(kResetWhileReadingBugs, GetParam())) GTEST_SKIP() << *bug;
   Rig rig(GetParam());
   auto recorder = std::make_shared<Recorder>(rig);
   auto server = serve(rig, InetAddress{"127.0.0.1", 0}, {recorder});

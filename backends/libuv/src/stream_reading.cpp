@@ -1,5 +1,6 @@
 #include "loopspec/libuv/stream_reading.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +80,16 @@ void StreamReading<Interface>::on_readable(uv_poll_t* poll, int status, int) {
   self.read_once();
 }
 
+template <class Interface>
+int StreamReading<Interface>::pending_socket_error() const {
+  uv_os_fd_t fd = -1;
+  if (this->handle() == nullptr || uv_fileno(this->handle(), &fd) != 0) return 0;
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return 0;  // not a socket: a pipe
+  return error;
+}
+
 // What libuv's stream reading does, once per readiness, with its statuses.
 template <class Interface>
 void StreamReading<Interface>::read_once() {
@@ -105,6 +116,12 @@ void StreamReading<Interface>::delivered(ssize_t nread, const uv_buf_t& buf) {
   }
   // 0: the read would block.
   if (nread == 0 || this->phase_ != Base::Phase::Open) return;
+  if (nread == UV_EOF) {
+    // libuv takes a hang-up after a partial read for the end of the stream without reading on
+    // (uv__stream_io): a reset behind the bytes read leaves its error pending on the socket unread.
+    // A reset is not an EOF.
+    if (int pending = pending_socket_error(); pending != 0) return this->lose(error_from_status(-pending));
+  }
   if (nread == UV_EOF || (nread < 0 && this->is_end_of_file(static_cast<int>(nread)))) {
     this->eof_seen_ = true;
     update_reading();

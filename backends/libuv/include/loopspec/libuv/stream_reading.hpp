@@ -15,7 +15,9 @@
 //   the read_cb that libuv calls right after (endpoint.hpp, begin_busy).
 // - A read error loses the transport with the canonical error of its status.
 // - End of file (UV_EOF, or an error the derived class counts as one):
-//   reading stops for good, then on_eof() decides what follows.
+//   reading stops for good, then on_eof() decides what follows. A UV_EOF on
+//   a socket with an error pending (a reset behind the last bytes read,
+//   which libuv takes for a hang-up) loses the transport with that error.
 // - After pause_reading() returns nothing is delivered until
 //   resume_reading() (uv_read_stop takes effect at once, also between two
 //   reads of one readiness).
@@ -50,6 +52,8 @@ class StreamReading : public kit::StreamReading<Endpoint<Interface, StreamProtoc
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_readable(uv_poll_t* poll, int status, int events);
   void read_once();
+  // SO_ERROR of a socket handle (0 for a pipe, or none pending).
+  int pending_socket_error() const;
   uv_buf_t lend_buffer(size_t size_hint);
   void delivered(ssize_t nread, const uv_buf_t& buf);
 
