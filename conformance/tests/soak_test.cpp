@@ -16,22 +16,11 @@
 
 #include <gtest/gtest.h>
 
+#include "loopspec/sanitizers.hpp"
 #include "suite_support.hpp"
 
 namespace loopspec {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 
 std::size_t open_descriptors() {
   std::size_t count = 0;
@@ -107,10 +96,15 @@ TEST(Soak, RepeatedRunsGiveTheSameVerdictsAndKeepNoDescriptorsOrMemory) {
   std::printf("soak: %d runs of %zu verdicts each, identical; %zu descriptors throughout; "
               "resident %ld KiB after run 1, at most %ld KiB more after any later run\n",
               runs, first.size(), descriptors, resident, peak_growth);
+  RecordProperty("runs", runs);
+  RecordProperty("verdicts_per_run", static_cast<int>(first.size()));
+  RecordProperty("descriptors", static_cast<int>(descriptors));
+  RecordProperty("resident_kib_after_run_1", static_cast<int>(resident));
+  RecordProperty("peak_growth_kib", static_cast<int>(peak_growth));
   // Results are built and dropped each run; a leak of one run's worth (its traces, outcomes)
   // would show as growth with every run. Under AddressSanitizer freed memory waits in its
   // quarantine (up to 256 MiB), so resident size says nothing there; LeakSanitizer checks instead.
-  if (!kAddressSanitizer) {
+  if (!testing::kUnderAddressSanitizer) {
     EXPECT_LE(peak_growth, 2048) << "resident memory grew by " << peak_growth << " KiB";
   }
 }

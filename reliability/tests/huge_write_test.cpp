@@ -36,7 +36,7 @@ std::uint64_t huge_write_bytes() {
   if (const char* given = std::getenv("LOOPSPEC_HUGE_WRITE_BYTES"); given != nullptr && *given != '\0') {
     return std::strtoull(given, nullptr, 0);
   }
-  return under_asan() ? (128ull << 20) : (1ull << 30);
+  return testing::kUnderAddressSanitizer ? (128ull << 20) : (1ull << 30);
 }
 
 class HugeWrite : public ::testing::TestWithParam<std::string> {};
@@ -112,7 +112,7 @@ TEST_P(HugeWrite, OneGibThroughSlowPeerArrivesInOrderWithFlowControlAndBoundedMe
   for (auto size : recorder->sizes_at_pause) EXPECT_GT(size, static_cast<std::size_t>(kHigh));
   for (auto size : recorder->sizes_at_resume) EXPECT_LE(size, static_cast<std::size_t>(kLow));
   // ASan's quarantine keeps freed chunks resident: the bound holds for a plain build only.
-  if (!under_asan()) {
+  if (!testing::kUnderAddressSanitizer) {
     EXPECT_LT(growth, kMaxRssGrowthKib) << "peak RSS grew by " << growth << " KiB for " << total << " bytes";
   }
 }

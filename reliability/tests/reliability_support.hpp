@@ -35,6 +35,7 @@
 #include "loopspec/digest.hpp"
 #include "loopspec/kit/loop_base.hpp"
 #include "loopspec/peer.hpp"
+#include "loopspec/sanitizers.hpp"
 
 namespace loopspec::reliability {
 
@@ -329,17 +330,6 @@ inline bool reset_peak_rss() {
   clear << "5";
   clear.flush();
   return clear.good();
-}
-
-inline bool under_asan() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
 }
 
 inline double seconds_since(std::chrono::steady_clock::time_point start) {
