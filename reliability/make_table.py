@@ -2,6 +2,7 @@
 """Runs the reliability tests and writes docs/reliability.md: fault x backend x outcome.
 
     /usr/bin/python3 reliability/make_table.py [--build build-rel] [--out docs/reliability.md] [--no-run]
+        [--soak-connections 10000] [--soak-seconds 60] [--suite-soak-runs 50] [--tsan] [--valgrind]
 
 Each test runs in a process of its own (ctest -L reliability_tests -j1, so
 the CPU and memory figures are not shared with a sibling); GTEST_OUTPUT makes
@@ -12,6 +13,13 @@ one whose process died). A second pass with LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS=
 (into BUILD/reliability-results/known-bugs-run/) runs the cases skipped as
 known backend bugs, and the table says what they do. --no-run reads the files
 of an earlier run.
+
+Then, into the same directory: echo_soak on every backend of the table (the
+load held), the hostile-input tests of the harness (ctest by name: each bad
+input and whether it was rejected with a clear error), and, when asked, the
+whole suite run again and again (the Soak test, LOOPSPEC_SOAK_RUNS), the
+ThreadSanitizer suites (scripts/tsan.sh) and valgrind memcheck
+(scripts/valgrind.sh).
 """
 
 import argparse
@@ -21,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 # Fault families: the test suite (one file each) and how the table names it.
@@ -30,6 +39,20 @@ FAMILIES = [
     ("SignalStorm", "Signal storm (EINTR)", "signal_storm_test.cpp"),
     ("ThrowingCallback", "Throwing callback", "throwing_callback_test.cpp"),
     ("HugeWrite", "Huge write", "huge_write_test.cpp"),
+]
+# Hostile input to the harness: the tests that feed it each kind of bad input (ctest names).
+BAD_INPUTS = [
+    ("Rules catalogue files", r"RuleLoaderErrors\.[A-Za-z]+"),
+    ("Trace files (JSON Lines)", r"(Malformed/TraceReaderRejects\.[A-Za-z0-9/_]+|TraceFile\.CorruptedInputIsReadOrRejected"
+     r"|TraceFile\.LineLengthBoundary|Cli\.CheckTraceReportsViolationsAndRejectsBadFiles)"),
+    ("results.json and expectations files", r"(Results\.RoundTripAndErrorsNameTheField"
+     r"|Expectations\.MalformedFilesNameFileLineAndField)"),
+    ("Driver processes and their messages", r"(FakeDriver\.[A-Za-z]+|FakeDriverDeathTest\.[A-Za-z]+|ParseMessage\.[A-Za-z]+"
+     r"|Channel\.RejectsAnOversizeLineWithoutReadingItAll|Channel\.RefusesToSendAnOversizeMessage)"),
+    ("Command-line arguments, backend names and paths", r"Cli\.(BadArgumentsExitTwoWithAMessage"
+     r"|BackendNamesAndPathsNeverReachAShell)"),
+    ("Interrupted runs (SIGINT, SIGTERM)", r"Interrupt\.[A-Za-z]+"),
+    ("Fuzz corpora and crash regressions, replayed", r"fuzz\.[a-z_]+\.(seeds|regressions)"),
 ]
 # gtest's own fields of a test in its JSON output; every other field is a recorded figure.
 GTEST_FIELDS = {"name", "value_param", "type_param", "file", "line", "status", "result", "timestamp", "time",
@@ -47,6 +70,66 @@ def run(build, results, extra_env):
     shown = " ".join("%s=%s" % kv for kv in sorted(extra_env.items()))
     print("+ GTEST_OUTPUT=json:%s/ %s %s" % (results, shown, " ".join(command)), file=sys.stderr)
     subprocess.run(command, env=env, check=False)
+
+
+def ctest_junit(build, junit, arguments, env=None):
+    command = ["ctest", "--test-dir", build, "--output-on-failure", "--output-junit", junit] + arguments
+    print("+ " + " ".join(command), file=sys.stderr)
+    subprocess.run(command, env=dict(os.environ, **(env or {})), check=False)
+
+
+def junit_cases(path):
+    """[(name, outcome, time, output)] of a ctest JUnit file."""
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        status = case.get("status", "")
+        if case.find("failure") is not None or status == "fail":
+            outcome = "FAIL"
+        elif case.find("skipped") is not None or status in ("notrun", "disabled"):
+            outcome = "SKIP"
+        else:
+            outcome = "PASS"
+        cases.append((re.sub(r"\s+#.*$", "", case.get("name", "")), outcome, case.get("time", ""),
+                      case.findtext("system-out") or ""))
+    return cases
+
+
+def run_bad_inputs(build, results):
+    # A parameterised test's ctest name ends in "  # GetParam() = ...".
+    pattern = "^(" + "|".join(regex for _, regex in BAD_INPUTS) + ")(  # .*)?$"
+    ctest_junit(build, os.path.join(results, "bad-inputs.xml"), ["-R", pattern, "-j2"])
+
+
+def run_echo_soaks(build, results, backends, connections, seconds):
+    binary = os.path.join(build, "reliability", "echo_soak")
+    for backend in backends:
+        out = os.path.join(results, "echo-soak-%s.json" % backend)
+        if os.path.exists(out):
+            os.remove(out)
+        command = [binary, "--backend", backend, "--connections", str(connections), "--seconds", str(seconds),
+                   "--json", out]
+        print("+ " + " ".join(command), file=sys.stderr)
+        subprocess.run(command, check=False)
+
+
+def run_suite_soak(build, results, runs):
+    env = dict(os.environ, LOOPSPEC_SOAK_RUNS=str(runs), GTEST_OUTPUT="json:" + os.path.join(results, "soak.json"))
+    command = [os.path.join(build, "conformance", "conformance_tests"), "--gtest_filter=Soak.*"]
+    print("+ LOOPSPEC_SOAK_RUNS=%d %s" % (runs, " ".join(command)), file=sys.stderr)
+    started = time.time()
+    done = subprocess.run(command, env=env, check=False)
+    with open(os.path.join(results, "soak-run.json"), "w") as f:
+        json.dump({"exit": done.returncode, "seconds": time.time() - started}, f)
+
+
+def run_script(name, results, output_name):
+    """Runs scripts/NAME, keeps its output and exit status and how long it took."""
+    print("+ scripts/" + name, file=sys.stderr)
+    started = time.time()
+    done = subprocess.run(["scripts/" + name], capture_output=True, text=True, check=False)
+    with open(os.path.join(results, output_name), "w") as f:
+        json.dump({"exit": done.returncode, "seconds": time.time() - started,
+                   "output": (done.stdout + done.stderr)[-20000:]}, f)
 
 
 def read_run(results):
@@ -171,18 +254,19 @@ def outcome_text(verdict, detail, note):
     return "pass"
 
 
-def write_table(verdicts, details, anyway, out, build, junit):
+def write_table(verdicts, details, anyway, out, build, junit, results):
     backends = sorted({k[2] for k in verdicts}, key=lambda b: (b != "reference", b))
     lines = [
         "# Reliability: fault x backend x outcome",
         "",
         "Generated from a test run; do not edit. The script builds nothing, so build",
-        "`reliability_tests` first (any build tree with the backends you want in the",
-        "table; `-DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON` for all three):",
+        "the tests first (any build tree with the backends you want in the table;",
+        "`-DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON` for all three):",
         "",
         "    cmake -S . -B build-rel -G Ninja -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON",
-        "    cmake --build build-rel --target reliability_tests -j2",
-        "    /usr/bin/python3 reliability/make_table.py --build build-rel",
+        "    cmake --build build-rel -j2",
+        "    /usr/bin/python3 reliability/make_table.py --build build-rel \\",
+        "        --suite-soak-runs 50 --tsan --valgrind",
         "",
         "It runs `ctest -L reliability_tests -j1` (each test in its own process) with",
         "`GTEST_OUTPUT=json:BUILD/reliability-results/`, reads ctest's JUnit file and",
@@ -234,8 +318,111 @@ def write_table(verdicts, details, anyway, out, build, junit):
     lines += [""] + ["[%d] %s  " % (i + 1, cell(text)) for i, text in enumerate(notes)]
     lines += ["", "## Figures", "", "What each test recorded (RecordProperty) in this run.", "",
               "| fault | test | backend | figures |", "|---|---|---|---|"] + figures_lines
+    lines += load_section(results, backends) + bad_input_section(results) + long_runs_section(results)
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def load_section(results, backends):
+    lines = ["", "## Load: the echo soak", "",
+             "`reliability/soak/echo_soak` (built with the tests): the backend serves an echo protocol in one",
+             "process, a raw-epoll client in another keeps every connection busy with one message in flight,",
+             "each message different. Per connection, by port: the bytes and digests the client sent, the",
+             "server received and the client got back must agree, every echoed byte must be the one sent",
+             "there, each connection must end with a clean half-close, and the server's protocol must see",
+             "connection_made, eof_received and connection_lost(None) once each, nothing after. Resident",
+             "size is sampled every 0.25 s; growth is from the warmed-up baseline to the peak (limit 5%).",
+             "Both processes share the machine's cores, so round trips/s is the pair's, not the server's.", "",
+             "| backend | connections | seconds | round trips | round trips/s | bytes each way | connections wrong |"
+             " RSS baseline -> peak | server CPU | client CPU | outcome |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    failures = []
+    for backend in backends:
+        path = os.path.join(results, "echo-soak-%s.json" % backend)
+        if not os.path.exists(path):
+            lines.append("| %s | not run |  |  |  |  |  |  |  |  |  |" % backend)
+            continue
+        with open(path) as f:
+            r = json.load(f)
+        lines.append("| %s | %s | %g | %s | %s | %s | %d | %s -> %s KiB (%+.2f%%) | %.1f s | %.1f s | %s |" % (
+            backend, "{:,}".format(r["connections"]), r["seconds"], "{:,}".format(r["messages"]),
+            "{:,.0f}".format(r["messages_per_s"]), "{:,}".format(r["bytes_each_way"]), r["failed_connections"],
+            "{:,}".format(r["rss_baseline_kib"]), "{:,}".format(r["rss_peak_kib"]), r["rss_growth_percent"],
+            r["server_cpu_seconds"], r["client_cpu_seconds"], "pass" if r["passed"] else "**FAIL**"))
+        if r["connections"] < r["connections_requested"]:
+            failures.append("%s: %d connections asked for, the descriptor limit allowed %d" % (
+                backend, r["connections_requested"], r["descriptor_limit_connections"]))
+        failures += ["%s: %s" % (backend, f) for f in r["failures"]]
+    if failures:
+        lines += [""] + ["- " + cell(f) for f in failures]
+    return lines
+
+
+def bad_input_section(results):
+    path = os.path.join(results, "bad-inputs.xml")
+    lines = ["", "## Hostile input to the harness", ""]
+    if not os.path.exists(path):
+        return lines + ["Not run."]
+    cases = junit_cases(path)
+    passed = sum(1 for c in cases if c[1] == "PASS")
+    lines += ["Each test feeds the harness one kind of bad input (most try many: the parameterised",
+              "cases are one input each) and checks that it is rejected with an error naming the file,",
+              "line or field, or survives being read, never a crash or a hang; a crashing, hanging or",
+              "garbage-writing driver is an ERROR for its scenario and the run goes on. %d tests, %d pass." % (
+                  len(cases), passed), "",
+              "| input | tests | pass | not passing |", "|---|---|---|---|"]
+    for title, regex in BAD_INPUTS:
+        mine = [c for c in cases if re.fullmatch(regex, c[0])]
+        bad = [c[0] + " (" + c[1] + ")" for c in mine if c[1] != "PASS"]
+        lines.append("| %s | %d | %d | %s |" % (title, len(mine), len(mine) - len(bad), cell(", ".join(bad))))
+    lines += ["", "<details><summary>Every test</summary>", "", "| input | test | outcome |", "|---|---|---|"]
+    for title, regex in BAD_INPUTS:
+        for name, outcome, _, _ in cases:
+            if re.fullmatch(regex, name):
+                lines.append("| %s | `%s` | %s |" % (title, name, outcome.lower()))
+    lines += ["", "</details>"]
+    return lines
+
+
+def long_runs_section(results):
+    lines = ["", "## Long runs and other sanitizers", "",
+             "ASan + UBSan: `scripts/test.sh` runs the reliability tests, like the harness, kit, reference,",
+             "backend and conformance suites, under AddressSanitizer and UndefinedBehaviorSanitizer on every",
+             "change (the huge write moves 128 MiB there).", ""]
+    soak_json = os.path.join(results, "soak.json")
+    soak_run = os.path.join(results, "soak-run.json")
+    if os.path.exists(soak_run) and os.path.exists(soak_json):
+        with open(soak_run) as f:
+            run_info = json.load(f)
+        figures = {}
+        with open(soak_json) as f:
+            for suite in json.load(f).get("testsuites", []):
+                for test in suite.get("testsuite", []):
+                    figures = {k: v for k, v in test.items() if k not in GTEST_FIELDS}
+        lines.append("- **The whole suite again and again** (`LOOPSPEC_SOAK_RUNS=%s conformance_tests "
+                     "--gtest_filter=Soak.*`, reference backend, one runner process): %s in %.0f s; %s verdicts "
+                     "per run, identical in every run; %s descriptors open throughout; resident size %s KiB after "
+                     "run 1, at most %s KiB more after any later run." % (
+                         figures.get("runs", "?"), "pass" if run_info["exit"] == 0 else "**FAIL**",
+                         run_info["seconds"], figures.get("verdicts_per_run", "?"), figures.get("descriptors", "?"),
+                         figures.get("resident_kib_after_run_1", "?"), figures.get("peak_growth_kib", "?")))
+    else:
+        lines.append("- The whole suite again and again: not run this time (`--suite-soak-runs 50`).")
+    for name, title, flag in (("tsan.json", "ThreadSanitizer** (`scripts/tsan.sh`: harness, kit, reference, "
+                               "libuv and Asio suites; call_soon_threadsafe from many threads)", "--tsan"),
+                              ("valgrind.json", "valgrind memcheck** (`scripts/valgrind.sh`: harness and reference "
+                               "suites, invalid accesses, uninitialised values and definite leaks fail)", "--valgrind")):
+        path = os.path.join(results, name)
+        if not os.path.exists(path):
+            lines.append("- **%s: not run this time (`%s`)." % (title, flag))
+            continue
+        with open(path) as f:
+            r = json.load(f)
+        summary = [l.strip() for l in r["output"].splitlines()
+                   if re.search(r"tests passed|\[  PASSED  \]|\[  FAILED  \]|ERROR SUMMARY", l)]
+        lines.append("- **%s: %s in %.0f s. %s" % (title, "clean" if r["exit"] == 0 else "**FAIL** (exit %d)" % r["exit"],
+                                                  r["seconds"], cell("; ".join(summary))))
+    return lines
 
 
 def main():
@@ -243,6 +430,11 @@ def main():
     parser.add_argument("--build", default="build-rel")
     parser.add_argument("--out", default="docs/reliability.md")
     parser.add_argument("--no-run", action="store_true", help="read the results of an earlier run")
+    parser.add_argument("--soak-connections", type=int, default=10000, help="echo soak connections")
+    parser.add_argument("--soak-seconds", type=float, default=60, help="echo soak duration")
+    parser.add_argument("--suite-soak-runs", type=int, default=0, help="run the whole suite this many times (0: not)")
+    parser.add_argument("--tsan", action="store_true", help="run scripts/tsan.sh")
+    parser.add_argument("--valgrind", action="store_true", help="run scripts/valgrind.sh")
     args = parser.parse_args()
     results = os.path.abspath(os.path.join(args.build, "reliability-results"))
     anyway_results = os.path.join(results, "known-bugs-run")
@@ -251,6 +443,19 @@ def main():
         # Again with the known-bug cases run, for what they do (the other cases' verdicts are not used).
         run(args.build, anyway_results, {"LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS": "1"})
     verdicts, details = read_run(results)
+    backends = sorted({k[2] for k in verdicts}, key=lambda b: (b != "reference", b))
+    if not args.no_run:
+        for stale in ("soak.json", "soak-run.json", "tsan.json", "valgrind.json"):
+            if os.path.exists(os.path.join(results, stale)):
+                os.remove(os.path.join(results, stale))
+        run_echo_soaks(args.build, results, backends, args.soak_connections, args.soak_seconds)
+        run_bad_inputs(args.build, results)
+        if args.suite_soak_runs > 0:
+            run_suite_soak(args.build, results, args.suite_soak_runs)
+        if args.tsan:
+            run_script("tsan.sh", results, "tsan.json")
+        if args.valgrind:
+            run_script("valgrind.sh", results, "valgrind.json")
     anyway = read_run(anyway_results)
     # A test whose process died wrote no gtest result: say how it died.
     for run_verdicts, run_details, env in ((verdicts, details, {}),
@@ -258,7 +463,7 @@ def main():
         for key, verdict in run_verdicts.items():
             if verdict["outcome"] == "FAIL" and key not in run_details:
                 run_details[key] = {"death": death_of(args.build, key, env)}
-    write_table(verdicts, details, anyway, args.out, args.build, os.path.join(results, "ctest-junit.xml"))
+    write_table(verdicts, details, anyway, args.out, args.build, os.path.join(results, "ctest-junit.xml"), results)
     print("wrote " + args.out, file=sys.stderr)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the plain build, then the harness, kit, reference, libuv, Asio,
-# remote-backend, conformance and fuzz suites under AddressSanitizer + UndefinedBehaviorSanitizer,
+# reliability, remote-backend, conformance and fuzz suites under AddressSanitizer + UndefinedBehaviorSanitizer,
 # then each fuzz target for a fixed time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,8 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 # thirds of g++'s time (504 s against 752 s here) and checks the code with a second compiler.
 # LOOPSPEC_FUZZ: the fuzz targets link libFuzzer and the libraries they fuzz get coverage
 # instrumentation, so this one tree builds those libraries once for the tests and the fuzzers.
-sanitized=(harness_tests kit_tests reference_tests libuv_tests asio_tests remote_tests conformance_tests fuzz_tests)
+sanitized=(harness_tests kit_tests reference_tests libuv_tests asio_tests reliability_tests remote_tests conformance_tests
+  fuzz_tests)
 fuzz_targets=(split_invariance parsers stateful_transport)
 phase "ASan + UBSan build, clang 14 (${sanitized[*]} ${fuzz_targets[*]/%/_fuzzer})"
 scripts/build.sh build-asan -DLOOPSPEC_WITH_LIBUV=ON -DLOOPSPEC_WITH_ASIO=ON -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
