@@ -72,6 +72,12 @@ LOOPSPEC_SCENARIO({
         },
 });
 
+// The errors a connection the peer reset may end with (asyncio passes the OSError of the failed recv/send).
+bool is_connection_error(const MaybeError& e) {
+  return e && (e->type == "ConnectionResetError" || e->type == "BrokenPipeError" ||
+               e->type == "ConnectionAbortedError" || e->type == "OSError");
+}
+
 LOOPSPEC_SCENARIO({
     .id = "stream.lifecycle.peer-reset",
     .title = "the peer resets the connection (RST): connection_lost gets a ConnectionResetError-class error, once",
@@ -87,11 +93,42 @@ LOOPSPEC_SCENARIO({
                                         "connection_lost after the peer's reset");
           if (!lost) return;
           ctx.run_pending();
-          const auto& e = conn.seen.lost_error;
-          bool os_error = e && (e->type == "ConnectionResetError" || e->type == "BrokenPipeError" ||
-                                e->type == "ConnectionAbortedError" || e->type == "OSError");
-          ctx.check("proto.connection-lost.error-on-failure", os_error,
-                    lost_text(e) + " after the peer reset the connection");
+          ctx.check("proto.connection-lost.error-on-failure", is_connection_error(conn.seen.lost_error),
+                    lost_text(conn.seen.lost_error) + " after the peer reset the connection");
+        },
+});
+
+LOOPSPEC_SCENARIO({
+    .id = "stream.lifecycle.reset-behind-unread-data",
+    .title = "the peer resets the connection (RST) while bytes it sent wait unread (reading paused): after "
+             "resume_reading the bytes that arrived may be delivered, then connection_lost gets a "
+             "ConnectionResetError-class error, once; a reset is not an end of file",
+    .rules = {"proto.connection-lost.error-on-failure", "proto.order.lost-once", "proto.order.lost-last",
+              "proto.data.in-order"},
+    .variants = {"tcp", "tcp-server"},
+    .body =
+        [](ScenarioContext& ctx) {
+          auto& conn = ctx.open_stream();
+          auto& t = *conn.transport();
+          t.pause_reading();
+          const std::string data = pattern(128 * 1024, 73);
+          conn.peer_send(data, 0);
+          ctx.wait([&] { return conn.peer().snapshot().bytes_sent >= data.size(); }, "the peer to send");
+          conn.peer_reset();
+          ctx.wait([&] { return conn.peer().snapshot().closed; }, "the peer's reset");
+          t.resume_reading();
+          bool lost = ctx.expect_within("proto.connection-lost.error-on-failure", [&] { return conn.seen.lost > 0; },
+                                        "connection_lost after the peer's reset");
+          if (!lost) return;
+          ctx.run_pending();
+          ctx.check("proto.data.in-order", data.compare(0, conn.seen.received.size(), conn.seen.received) == 0,
+                    fmt::format("the {} bytes delivered before the reset are not the start of what was sent",
+                                conn.seen.received.size()));
+          ctx.check("proto.connection-lost.error-on-failure", is_connection_error(conn.seen.lost_error),
+                    fmt::format("{} after the peer reset the connection behind {} unread bytes ({} delivered, "
+                                "eof_received called {} time(s))",
+                                lost_text(conn.seen.lost_error), data.size(), conn.seen.received.size(),
+                                conn.seen.eof));
         },
 });
 
