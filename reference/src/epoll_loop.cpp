@@ -108,6 +108,21 @@ void EpollLoop::run_forever() {
 
 void EpollLoop::stop() { stopping_ = true; }
 
+bool EpollLoop::idle() {
+  if (running_ || !ready_.empty() || !running_batch_.empty() || !due_timers_.empty() || !timers_.empty()) return false;
+  {
+    std::lock_guard lock(threadsafe_mutex_);
+    if (!threadsafe_.empty()) return false;
+  }
+  for (const Watch& watch : watches_) {
+    if (watch.serial != 0) return false;
+  }
+  for (const auto& resident : residents_) {
+    if (!resident.expired()) return false;
+  }
+  return true;
+}
+
 Duration EpollLoop::time() { return std::chrono::duration_cast<Duration>(TimerQueue::Clock::now().time_since_epoch()); }
 
 void EpollLoop::run_once() {

@@ -30,6 +30,19 @@ TEST(EpollLoop, CallSoonRunsInFifoOrder) {
   EXPECT_EQ(order, "abcdef");
 }
 
+TEST(EpollLoop, IdleWhenNothingIsLeftToRunOrWatch) {
+  // Machinery: idle() (the fuzz targets reuse an idle loop).
+  EpollLoop loop;
+  EXPECT_TRUE(loop.idle());
+  loop.call_soon([] {});
+  EXPECT_FALSE(loop.idle());
+  loop.stop();
+  loop.run_forever();
+  EXPECT_TRUE(loop.idle());
+  auto timer = loop.call_later(Duration(3600), [] {});
+  EXPECT_FALSE(loop.idle());
+}
+
 TEST(EpollLoop, StopReturnsAfterTheCurrentIteration) {
   // Machinery: stop() lets the iteration finish; what it scheduled waits for the next run.
   EpollLoop loop;

@@ -98,6 +98,9 @@ class EpollLoop final : public kit::LoopBase {
   // asyncio's call_at: `when` on the time() scale.
   std::shared_ptr<TimerHandle> call_at(Duration when, std::function<void()> callback);
   bool is_running() const { return running_; }
+  // Nothing is left to run or watch: no ready callback, no timer, no watched fd, no live resident.
+  // An idle loop that is not running behaves as a new one would (the fuzz targets reuse it).
+  bool idle();
 
   // The signal SubprocessTransport.close() sends a running child: SIGKILL (the
   // 3.8 page, the default) or SIGTERM (3.4.3).
