@@ -7,15 +7,21 @@
 
 namespace loopspec::fuzz {
 
-void MockStreamTransport::connect(std::shared_ptr<StreamProtocol> protocol) {
+void MockStreamTransport::adopt(std::shared_ptr<StreamProtocol> protocol) {
   protocol_ = std::move(protocol);
+  plain_ = dynamic_cast<Protocol*>(protocol_.get());
+  buffered_ = plain_ != nullptr ? nullptr : dynamic_cast<BufferedProtocol*>(protocol_.get());
+}
+
+void MockStreamTransport::connect(std::shared_ptr<StreamProtocol> protocol) {
+  adopt(std::move(protocol));
   guarded([&] { protocol_->connection_made(shared_from_this()); });
 }
 
 void MockStreamTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto stream = std::dynamic_pointer_cast<StreamProtocol>(protocol);
   if (!stream) throw ContractError(Error{"TypeError", 0, "a stream transport needs a Protocol or BufferedProtocol"});
-  protocol_ = std::move(stream);
+  adopt(std::move(stream));
 }
 
 void MockStreamTransport::fail(const std::exception& e) {
@@ -43,7 +49,7 @@ void MockStreamTransport::pump() {
     pending_loss_.reset();
     guarded([&] { protocol_->connection_lost(error); });
     // As asyncio does: the protocol, which may hold this transport, is let go.
-    protocol_.reset();
+    adopt(nullptr);
   }
 }
 
@@ -57,14 +63,14 @@ void MockStreamTransport::pop_read() {
 
 bool MockStreamTransport::read_once() {
   if (!unread()) return false;
-  if (auto* plain = dynamic_cast<Protocol*>(protocol_.get())) {
+  if (auto* plain = plain_) {
     std::string data = std::move(reads_[next_read_]);
     data.erase(0, read_offset_);  // what a BufferedProtocol before a set_protocol left of it
     pop_read();
     guarded([&] { plain->data_received(data); });
     return true;
   }
-  auto* buffered = dynamic_cast<BufferedProtocol*>(protocol_.get());
+  auto* buffered = buffered_;
   if (buffered == nullptr) {
     contract_breach_ = "the protocol is neither a Protocol nor a BufferedProtocol";
     abort();
