@@ -127,9 +127,16 @@ def run_script(name, results, output_name):
     print("+ scripts/" + name, file=sys.stderr)
     started = time.time()
     done = subprocess.run(["scripts/" + name], capture_output=True, text=True, check=False)
+    output = done.stdout + done.stderr
     with open(os.path.join(results, output_name), "w") as f:
-        json.dump({"exit": done.returncode, "seconds": time.time() - started,
-                   "output": (done.stdout + done.stderr)[-20000:]}, f)
+        json.dump({"exit": done.returncode, "seconds": time.time() - started, "summary": summary_lines(output),
+                   "output": output[-20000:]}, f)
+
+
+def summary_lines(output):
+    """What a test script says of its outcome: ctest's and gtest's totals, valgrind's error summaries."""
+    return [l.strip() for l in output.splitlines()
+            if re.search(r"tests passed|\[  PASSED  \]|\[  FAILED  \]|ERROR SUMMARY|^== ", l)]
 
 
 def read_run(results):
@@ -228,6 +235,16 @@ def revision():
     return git("rev-parse", "--short=12", "HEAD") or "unknown"
 
 
+def run_revision(results):
+    """The commit the run started from (run-info.json), else HEAD's when this file is written."""
+    path = os.path.join(results, "run-info.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            info = json.load(f)
+        return "commit %s%s" % (info["revision"], "" if info["clean"] else " plus local changes")
+    return "commit not recorded by the run (HEAD is %s)" % revision()
+
+
 def clean():
     return git("status", "--porcelain", "--", "reliability", "reference", "kit", "harness", "backends") == ""
 
@@ -279,8 +296,7 @@ def write_table(verdicts, details, anyway, out, build, junit, results):
         "command's). The huge write moves `LOOPSPEC_HUGE_WRITE_BYTES` (default 1 GiB,",
         "128 MiB under ASan).",
         "",
-        "This run: %s, commit %s%s, build `%s`." % (stamp(junit), revision(), "" if clean() else " plus local changes",
-                                                     build),
+        "This run: %s, %s, build `%s`." % (stamp(junit), run_revision(results), build),
         "",
         "| fault | test | " + " | ".join(backends) + " |",
         "|---|---|" + "---|" * len(backends),
@@ -418,8 +434,9 @@ def long_runs_section(results):
             continue
         with open(path) as f:
             r = json.load(f)
-        summary = [l.strip() for l in r["output"].splitlines()
-                   if re.search(r"tests passed|\[  PASSED  \]|\[  FAILED  \]|ERROR SUMMARY", l)]
+        summary = r.get("summary")
+        if summary is None:
+            summary = summary_lines(r["output"]) + ["(from the last 20,000 characters of its output)"]
         lines.append("- **%s: %s in %.0f s. %s" % (title, "clean" if r["exit"] == 0 else "**FAIL** (exit %d)" % r["exit"],
                                                   r["seconds"], cell("; ".join(summary))))
     return lines
@@ -439,6 +456,9 @@ def main():
     results = os.path.abspath(os.path.join(args.build, "reliability-results"))
     anyway_results = os.path.join(results, "known-bugs-run")
     if not args.no_run:
+        os.makedirs(results, exist_ok=True)
+        with open(os.path.join(results, "run-info.json"), "w") as f:
+            json.dump({"revision": revision(), "clean": clean()}, f)
         run(args.build, results, {})
         # Again with the known-bug cases run, for what they do (the other cases' verdicts are not used).
         run(args.build, anyway_results, {"LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS": "1"})
