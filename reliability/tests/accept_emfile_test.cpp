@@ -78,6 +78,11 @@ class AcceptEmfile : public ::testing::TestWithParam<std::string> {};
 TEST_P(AcceptEmfile, ServerBacksOffWithoutBusyLoopAndAcceptsPendingConnectionsOnceDescriptorsFree) {
   // Rule: loop.factory.protocol-per-connection, proto.order.made-first, proto.data.in-order
   if (auto bug = known_bug(kKnownBugs, GetParam())) GTEST_SKIP() << *bug;
+  if (testing::kUnderUndefinedBehaviorSanitizer) {
+    // Its vptr check opens a pipe to see whether a vtable is readable (IsAccessibleMemoryRange): with every
+    // descriptor in use that fails, and each virtual call is reported as an invalid vptr. The plain build runs it.
+    GTEST_SKIP() << "UndefinedBehaviorSanitizer cannot run without a free descriptor";
+  }
   Rig rig(GetParam());
   std::vector<std::shared_ptr<Recorder>> accepted;
   for (int i = 0; i < kClients; ++i) accepted.push_back(std::make_shared<Recorder>(rig));
