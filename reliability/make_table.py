@@ -63,13 +63,10 @@ def run(build, results, extra_env):
     os.makedirs(results, exist_ok=True)
     for old in glob.glob(os.path.join(results, "*.json")) + glob.glob(os.path.join(results, "*.xml")):
         os.remove(old)
-    env = dict(os.environ, GTEST_OUTPUT="json:" + results + "/", **extra_env)
-    junit = os.path.join(results, "ctest-junit.xml")
-    command = ["ctest", "--test-dir", build, "-L", "reliability_tests", "-j1", "--output-on-failure",
-               "--output-junit", junit]
-    shown = " ".join("%s=%s" % kv for kv in sorted(extra_env.items()))
-    print("+ GTEST_OUTPUT=json:%s/ %s %s" % (results, shown, " ".join(command)), file=sys.stderr)
-    subprocess.run(command, env=env, check=False)
+    print("+ GTEST_OUTPUT=json:%s/ %s" % (results, " ".join("%s=%s" % kv for kv in sorted(extra_env.items()))),
+          file=sys.stderr)
+    ctest_junit(build, os.path.join(results, "ctest-junit.xml"), ["-L", "reliability_tests", "-j1"],
+                dict(extra_env, GTEST_OUTPUT="json:" + results + "/"))
 
 
 def ctest_junit(build, junit, arguments, env=None):
@@ -155,19 +152,10 @@ def split_name(full):
 
 def read_junit(path):
     verdicts = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        family, test, backend = split_name(case.get("name", ""))
-        if family is None:
-            continue
-        status = case.get("status", "")
-        if case.find("failure") is not None or status == "fail":
-            outcome = "FAIL"
-        elif case.find("skipped") is not None or status in ("notrun", "disabled"):
-            outcome = "SKIP"
-        else:
-            outcome = "PASS"
-        out = case.findtext("system-out") or ""
-        verdicts[(family, test, backend)] = {"outcome": outcome, "output": out, "time": case.get("time", "")}
+    for name, outcome, elapsed, output in junit_cases(path):
+        family, test, backend = split_name(name)
+        if family is not None:
+            verdicts[(family, test, backend)] = {"outcome": outcome, "output": output, "time": elapsed}
     return verdicts
 
 
@@ -271,8 +259,7 @@ def outcome_text(verdict, detail, note):
     return "pass"
 
 
-def write_table(verdicts, details, anyway, out, build, junit, results):
-    backends = sorted({k[2] for k in verdicts}, key=lambda b: (b != "reference", b))
+def write_table(verdicts, details, anyway, out, build, junit, results, backends):
     lines = [
         "# Reliability: fault x backend x outcome",
         "",
@@ -458,10 +445,10 @@ def main():
     results = os.path.abspath(os.path.join(args.build, "reliability-results"))
     anyway_results = os.path.join(results, "known-bugs-run")
     if not args.no_run:
-        os.makedirs(results, exist_ok=True)
+        started_at = {"revision": revision(), "clean": clean()}
+        run(args.build, results, {})  # empties the directory first
         with open(os.path.join(results, "run-info.json"), "w") as f:
-            json.dump({"revision": revision(), "clean": clean()}, f)
-        run(args.build, results, {})
+            json.dump(started_at, f)
         # Again with the known-bug cases run, for what they do (the other cases' verdicts are not used).
         run(args.build, anyway_results, {"LOOPSPEC_RELIABILITY_RUN_KNOWN_BUGS": "1"})
     verdicts, details = read_run(results)
@@ -485,7 +472,8 @@ def main():
         for key, verdict in run_verdicts.items():
             if verdict["outcome"] == "FAIL" and key not in run_details:
                 run_details[key] = {"death": death_of(args.build, key, env)}
-    write_table(verdicts, details, anyway, args.out, args.build, os.path.join(results, "ctest-junit.xml"), results)
+    write_table(verdicts, details, anyway, args.out, args.build, os.path.join(results, "ctest-junit.xml"), results,
+                backends)
     print("wrote " + args.out, file=sys.stderr)
 
 
