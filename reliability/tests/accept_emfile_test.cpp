@@ -64,14 +64,11 @@ class DescriptorExhaustion {
   bool exhausted_ = false;
 };
 
-// Found by this test (backends/ are not changed here). asio's busy loop it
-// found (async_accept re-armed at once after EMFILE) is fixed: it pauses 1 s.
-const std::map<std::string, std::string> kKnownBugs = {
-    {"libuv",
-     "the pending connections are lost: libuv's EMFILE trick (uv__emfile_trick, libuv 1.44) frees its "
-     "reserved descriptor, accepts and closes every connection in the backlog; 0 of 3 are accepted once "
-     "descriptors are free (backends/libuv/src/stream_server.cpp only reports the failed accept)"},
-};
+// None now. Found by this test and fixed: asio's busy loop (async_accept
+// re-armed at once after EMFILE; it now pauses 1 s) and libuv's lost backlog
+// (uv__emfile_trick accepted and closed every waiting connection; the
+// adapter now accepts by itself, backends/libuv/src/stream_server.cpp).
+const std::map<std::string, std::string> kKnownBugs = {};
 
 class AcceptEmfile : public ::testing::TestWithParam<std::string> {};
 

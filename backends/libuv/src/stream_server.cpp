@@ -2,9 +2,13 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 
 #include "loopspec/kit/stream_setup.hpp"
 #include "loopspec/libuv/stream_transport.hpp"
@@ -15,8 +19,14 @@ namespace loopspec::libuv {
 
 namespace {
 
-Error bind_error(int status, const Address& where) {
-  return error_from_status(status, kit::bind_error_message(where, uv_strerror(status)));
+Error bind_error(int err, const Address& where) {
+  return Error::from_errno(err, kit::bind_error_message(where, std::strerror(err)));
+}
+
+bool out_of_resources(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+socklen_t inet_length(const sockaddr* address) {
+  return address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
 }  // namespace
@@ -34,7 +44,8 @@ void StreamServer::start(UvLoop& loop, StreamProtocolFactory factory, const Addr
   if (inet.host.empty()) inet.host = "0.0.0.0";
   loop.resolver().resolve(inet, true, [server, options, finish](Resolved resolved) mutable {
     if (resolved.error) return finish(resolved.error);
-    finish(server->listen_tcp(reinterpret_cast<const sockaddr*>(&resolved.addresses.front()), options));
+    const auto* first = reinterpret_cast<const sockaddr*>(&resolved.addresses.front());
+    finish(server->listen(first, inet_length(first), options, to_address(first)));
   });
 }
 
@@ -43,76 +54,97 @@ StreamServer::StreamServer(Passkey, UvLoop& loop, StreamProtocolFactory factory)
 
 StreamServer::~StreamServer() { HandleBox::close(box_); }
 
-MaybeError StreamServer::listen_tcp(const sockaddr* address, const ServerOptions& options) {
+MaybeError StreamServer::listen(const sockaddr* address, socklen_t length, const ServerOptions& options,
+                                const Address& where) {
+  family_ = address->sa_family;
+  backlog_ = std::max(options.backlog, 1);
+  int fd = ::socket(family_, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error::from_errno(errno);
   box_ = HandleBox::make(shared_from_this());
-  // The socket exists from init on, so options can be set before bind.
-  int status = uv_tcp_init_ex(loop_->uv(), &box_->tcp, address->sa_family);
-  if (status < 0) {
+  if (int status = uv_poll_init_socket(loop_->uv(), &box_->poll, fd); status < 0) {
+    ::close(fd);
     HandleBox::discard(std::exchange(box_, nullptr));
     return error_from_status(status);
   }
   box_->adopt();
-  Address where = to_address(address);
-  if (options.reuse_port) {
-    uv_os_fd_t fd = -1;
-    uv_fileno(&box_->handle, &fd);
-    int one = 1;
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+  box_->owned_fd = fd;  // closed with the handle, whatever fails below
+  int one = 1;
+  if (family_ != AF_UNIX) {
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
       return Error::from_errno(errno, "reuse_port not supported by socket module");
     }
   }
-  unsigned flags = address->sa_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
-  status = uv_tcp_bind(&box_->tcp, address, flags);
-  if (status < 0) return bind_error(status, where);
-  return listen(options.backlog, where);
-}
-
-MaybeError StreamServer::listen_unix(const std::string& path, const ServerOptions& options) {
-  if (auto error = unix_path_error(path)) return error;
-  remove_stale_socket_file(path);
-  box_ = HandleBox::make(shared_from_this());
-  uv_pipe_init(loop_->uv(), &box_->pipe, 0);
-  box_->adopt();
-  int status = uv_pipe_bind(&box_->pipe, path.c_str());
-  if (status < 0) return bind_error(status, UnixAddress{path});
-  socket_file_.remember(path);
-  return listen(options.backlog, UnixAddress{path});
-}
-
-MaybeError StreamServer::listen(int backlog, const Address& where) {
-  // libuv reports some bind errors (EADDRINUSE) only here.
-  int status = uv_listen(&box_->stream, std::max(backlog, 1), on_connection);
-  if (status == UV_EADDRINUSE) return bind_error(status, where);
-  if (status < 0) return error_from_status(status, "listen failed");
-  if (auto address = local_address(&box_->handle)) addresses_.push_back(*address);
+  if (family_ == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd, address, length) < 0) return bind_error(errno, where);
+  if (::listen(fd, backlog_) < 0) return Error::from_errno(errno, "listen failed");
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0) {
+    addresses_.push_back(to_address(reinterpret_cast<const sockaddr*>(&bound)));
+  }
+  if (int status = uv_poll_start(&box_->poll, UV_READABLE, on_acceptable); status < 0) {
+    return error_from_status(status);
+  }
   return std::nullopt;
 }
 
-void StreamServer::on_connection(uv_stream_t* server, int status) {
-  static_cast<StreamServer*>(HandleBox::owner_of(reinterpret_cast<uv_handle_t*>(server)))->accept_one(status);
+MaybeError StreamServer::listen_unix(const std::string& path, const ServerOptions& options) {
+  auto address = unix_socket_address(path);
+  if (!address) return unix_path_error(path);
+  remove_stale_socket_file(path);
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  if (auto error = listen(reinterpret_cast<const sockaddr*>(&*address), length, options, UnixAddress{path})) {
+    return error;
+  }
+  socket_file_.remember(path);
+  return std::nullopt;
 }
 
-void StreamServer::accept_one(int status) {
-  if (status < 0) return loop_->report_exception("socket.accept()", error_from_status(status));
-  HandleBox* client = HandleBox::make(nullptr);
-  if (box_->handle.type == UV_TCP) {
-    uv_tcp_init(loop_->uv(), &client->tcp);
-  } else {
-    uv_pipe_init(loop_->uv(), &client->pipe, 0);
+void StreamServer::on_acceptable(uv_poll_t* poll, int status, int /*events*/) {
+  auto* server = static_cast<StreamServer*>(HandleBox::owner_of(reinterpret_cast<uv_handle_t*>(poll)));
+  if (status < 0) return server->loop_->report_exception("socket.accept()", error_from_status(status));
+  server->accept_pending();
+}
+
+void StreamServer::accept_pending() {
+  // A backlog's worth at most, so that a flood of connections cannot starve
+  // the connections already open.
+  for (int i = 0; i < backlog_ && box_ != nullptr; ++i) {
+    int fd = ::accept4(box_->owned_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      if (out_of_resources(err)) {
+        loop_->report_exception("socket.accept() out of system resource", Error::from_errno(err));
+        return pause_accepting();
+      }
+      continue;  // ECONNABORTED, EPROTO, EINTR...: that connection is gone, try the next
+    }
+    if (auto error = start_socket_connection(*loop_, fd, family_, factory_, nullptr)) {
+      ::close(fd);
+      loop_->report_exception("socket.accept()", *error);
+    }
   }
-  client->adopt();
-  status = uv_accept(&box_->stream, &client->stream);
-  if (status < 0) {
-    // That connection is gone (ECONNABORTED, ...); the next one may be fine.
-    HandleBox::close(client);
-    return;
-  }
-  start_stream_connection(*loop_, client, factory_, nullptr);
+}
+
+void StreamServer::pause_accepting() {
+  uv_poll_stop(&box_->poll);
+  loop_->call_later(Duration(1.0), [weak = weak_from_this()] {
+    auto server = weak.lock();
+    if (server && server->box_ != nullptr && server->loop_ != nullptr) {
+      uv_poll_start(&server->box_->poll, UV_READABLE, on_acceptable);
+    }
+  });
 }
 
 void StreamServer::close() {
   if (box_ == nullptr) return;
+  // The socket goes at once, as asyncio closes it: a connection attempted
+  // after close() is refused. Closing the handle stops the poll right away.
+  int fd = std::exchange(box_->owned_fd, -1);
   HandleBox::close(std::exchange(box_, nullptr));
+  ::close(fd);
   socket_file_.remove();
 }
 

@@ -1,9 +1,14 @@
 // Setting streams up on the libuv loop: create_server/create_connection over
 // TCP and Unix sockets, their errors, TLS through the kit, and descriptor
 // hygiene.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -79,6 +84,33 @@ TEST(UvSetup, UnixServerRemovesItsSocketFileOnClose) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(UvSetup, UnixServerListensOnAnAbstractName) {
+  // Rule: loop.setup.loop-creates-transport
+  // Machinery: the server binds its own socket, so the name's leading NUL and length are kept
+  // (uv_pipe_bind of libuv 1.44 stops at the NUL).
+  std::string name = std::string(1, '\0') + "loopspec-uv-abstract-" + std::to_string(::getpid());
+  UvLoop loop;
+  LoopRunner runner(loop);
+  auto accepted = std::make_shared<RecordingProtocol>();
+  std::optional<Outcome<Server>> served;
+  loop.create_server([&] { return accepted; }, UnixAddress{name}, {}, [&](Outcome<Server> o) { served = o; });
+  ASSERT_TRUE(runner.run_until([&] { return served.has_value(); }));
+  ASSERT_TRUE(served->ok()) << served->error->to_string();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, name.data(), name.size());
+  int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address),
+                      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size())),
+            0)
+      << std::strerror(errno);
+  ASSERT_EQ(::write(client, "ping", 4), 4);
+  EXPECT_TRUE(runner.run_until([&] { return accepted->received == "ping"; }));
+  ::close(client);
+  served->value->close();
+}
+
 TEST(UvSetup, RefusedConnectionCompletesWithTheErrorAndNoProtocol) {
   // Rule: loop.connect.refused-raises
   UvLoop loop;
@@ -107,7 +139,7 @@ TEST(UvSetup, RefusedConnectionCompletesWithTheErrorAndNoProtocol) {
 }
 
 TEST(UvSetup, BindingAPortInUseIsAnOSErrorNamingTheAddress) {
-  // Machinery: libuv reports EADDRINUSE from uv_listen; it still comes as asyncio's bind error.
+  // Machinery: the server's own bind fails with EADDRINUSE; it comes as asyncio's bind error.
   UvLoop loop;
   LoopRunner runner(loop);
   std::optional<Outcome<Server>> first, second;

@@ -30,4 +30,11 @@ class StreamTransport final : public kit::StreamTransport<StreamWriting<StreamRe
 void start_stream_connection(UvLoop& loop, HandleBox* box, const StreamProtocolFactory& factory,
                              Completion<Transport> done);
 
+// The same for a connected socket descriptor of `family` (an accepted one,
+// or connect_accepted_socket's): it becomes a uv_pipe_t for AF_UNIX, a
+// uv_tcp_t otherwise (libuv makes it non-blocking). On failure the error,
+// and fd is left open for the caller.
+MaybeError start_socket_connection(UvLoop& loop, int fd, int family, const StreamProtocolFactory& factory,
+                                   Completion<Transport> done);
+
 }  // namespace loopspec::libuv
