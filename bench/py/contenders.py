@@ -45,6 +45,8 @@ def all_contenders(bin_dir, bench_dir):
                   lambda p, m: [binary("bench_reference_echo"), str(p), m, "buffered"]),
         Contender("reference-recorded", "loopspec reference, Protocol + Recorder",
                   lambda p, m: [binary("bench_reference_echo"), str(p), m, "protocol", "record"]),
+        Contender("reference-recorded-sizes", "loopspec reference, Protocol + Recorder without digests",
+                  lambda p, m: [binary("bench_reference_echo"), str(p), m, "protocol", "record-sizes"]),
         Contender("asio", "Boost.Asio", lambda p, m: [binary("bench_asio_echo"), str(p), m],
                   built("bench_asio_echo"), "built without Boost headers"),
         Contender("libuv", "libuv", lambda p, m: [binary("bench_libuv_echo"), str(p), m],

@@ -57,6 +57,8 @@ def render(results):
               f"{h['checker']['digest_gb_per_s']:.2f} GB/s",
               "- recorder overhead (server CPU/request, reference with a Recorder vs without): "
               + ", ".join(f"{k} {v:+.1f}%" for k, v in h["recorder_overhead_percent"].items()),
+              "- the same with the recorder's digests off (RecorderOptions::digests, events with sizes only): "
+              + ", ".join(f"{k} {v:+.1f}%" for k, v in h.get("recorder_sizes_overhead_percent", {}).items()),
               f"- full reference conformance run: {_range(h['conformance_run_s'], '{:.2f}')} s wall"]
     lines += ["", "## Targets, summarised", "", "| target | cases met | worst case | its value |", "|---|---|---|---|"]
     by_target = {}

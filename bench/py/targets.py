@@ -38,6 +38,8 @@ def judge(results):
                harness["checker"]["events_per_s"], 10e6, at_most=False)
     for case_name, overhead in harness.get("recorder_overhead_percent", {}).items():
         _check(checks, "recorder overhead <= 10% of server CPU/request", case_name, overhead, 10.0)
+    for case_name, overhead in harness.get("recorder_sizes_overhead_percent", {}).items():
+        _check(checks, "recorder overhead, digests off, <= 10% of server CPU/request", case_name, overhead, 10.0)
     idle = results.get("idle", {}).get("contenders", {})
     for ref in REFERENCES:
         if ref in idle:

@@ -1,6 +1,6 @@
 // The echo server on the reference loop, as a loop user would write it.
 //
-// Usage: reference_echo PORT [echo|sink] [protocol|buffered] [record]
+// Usage: reference_echo PORT [echo|sink] [protocol|buffered] [record|record-sizes]
 // - protocol: a Protocol whose data_received writes the data back;
 // - buffered: a BufferedProtocol that lends the loop one 256 KiB buffer
 //   shared by every connection (the size of the loop's own receive buffer,
@@ -9,7 +9,10 @@
 //   it cannot send at once, and it keeps an idle connection small;
 // - record: every protocol is wrapped by loopspec::Recorder feeding a sink
 //   that only counts events, so the figure is the recorder's own cost (what a
-//   scenario run pays per callback before its checker sees anything).
+//   scenario run pays per callback before its checker sees anything);
+// - record-sizes: the same with RecorderOptions::digests off, so the events
+//   carry sizes but no digest: the event machinery without the extra pass
+//   over every byte.
 // Prints "ready" once listening; runs until killed.
 #include <cstdio>
 #include <cstring>
@@ -75,17 +78,18 @@ class CountingSink final : public loopspec::TraceSink {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s PORT [echo|sink] [protocol|buffered] [record]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT [echo|sink] [protocol|buffered] [record|record-sizes]\n", argv[0]);
     return 2;
   }
   const auto port = static_cast<std::uint16_t>(std::atoi(argv[1]));
   const bool sink = argc > 2 && std::strcmp(argv[2], "sink") == 0;
   const bool buffered = argc > 3 && std::strcmp(argv[3], "buffered") == 0;
-  const bool record = argc > 4 && std::strcmp(argv[4], "record") == 0;
+  const bool sizes_only = argc > 4 && std::strcmp(argv[4], "record-sizes") == 0;
+  const bool record = sizes_only || (argc > 4 && std::strcmp(argv[4], "record") == 0);
 
   loopspec::reference::EpollLoop loop;
   CountingSink counter;
-  loopspec::Recorder recorder(counter);
+  loopspec::Recorder recorder(counter, loopspec::RecorderOptions{.digests = !sizes_only});
   std::vector<char> shared_buffer(kBufferSize);
   auto factory = [&]() -> std::shared_ptr<loopspec::StreamProtocol> {
     std::shared_ptr<loopspec::StreamProtocol> protocol;

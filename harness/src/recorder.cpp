@@ -58,9 +58,9 @@ Event RecordedConnection::event(EventKind kind, std::string name) const {
   return event;
 }
 
-void RecordedConnection::emit(Event event) {
+void RecordedConnection::emit(Event& event) {
   event.state = snapshot();
-  recorder_.emit(std::move(event));
+  recorder_.emit_in_place(event);
 }
 
 std::optional<TransportState> RecordedConnection::snapshot() const {
@@ -150,24 +150,24 @@ class ProtocolLayer : public I, public ProtocolRecording {
     return *connection_;
   }
   Event callback(std::string name) { return connection().event(EventKind::Callback, std::move(name)); }
+  Recorder& recorder_of() { return recorder_; }
 
   template <class Call>
-  void deliver(Event entry, Call&& call) {
-    connection().emit(std::move(entry));
+  void deliver(Event&& entry, Call&& call) {
+    connection().emit(entry);
     run_then_notify([&] { call(); });
   }
 
   // For callbacks with a result: describe_return(event, result) fills the Return event.
   template <class Call, class DescribeReturn>
-  auto deliver(Event entry, Call&& call, DescribeReturn&& describe_return) -> std::invoke_result_t<Call&> {
-    std::string name = entry.name;
-    connection().emit(std::move(entry));
+  auto deliver(Event&& entry, Call&& call, DescribeReturn&& describe_return) -> std::invoke_result_t<Call&> {
+    connection().emit(entry);
     std::optional<std::invoke_result_t<Call&>> result;
     run_then_notify([&] {
       result.emplace(call());
-      Event returned = connection().event(EventKind::Return, name);
+      Event returned = connection().event(EventKind::Return, std::move(entry.name));
       describe_return(returned, *result);
-      connection().emit(std::move(returned));
+      connection().emit(returned);
     });
     return std::move(*result);
   }
@@ -206,7 +206,7 @@ class RecordingProtocol final : public StreamLayer<Protocol> {
   void data_received(std::string_view data) override {
     Event e = callback("data_received");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = Digest::of(data);
+    e.digest = recorder_of().digest_of(data);
     deliver(std::move(e), [&] { user_->data_received(data); });
   }
 };
@@ -227,7 +227,7 @@ class RecordingBufferedProtocol final : public StreamLayer<BufferedProtocol> {
   void buffer_updated(std::size_t nbytes) override {
     Event e = callback("buffer_updated");
     e.size = static_cast<std::int64_t>(nbytes);
-    if (nbytes > 0 && nbytes <= lent_.size()) e.digest = Digest::of(std::string_view(lent_.data(), nbytes));
+    if (nbytes > 0 && nbytes <= lent_.size()) e.digest = recorder_of().digest_of(std::string_view(lent_.data(), nbytes));
     lent_ = {};
     deliver(std::move(e), [&] { user_->buffer_updated(nbytes); });
   }
@@ -242,7 +242,7 @@ class RecordingDatagramProtocol final : public ProtocolLayer<DatagramProtocol> {
   void datagram_received(std::string_view data, const Address& addr) override {
     Event e = callback("datagram_received");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = Digest::of(data);
+    e.digest = recorder_of().digest_of(data);
     e.detail = {{"addr", to_json(addr)}};
     deliver(std::move(e), [&] { user_->datagram_received(data, addr); });
   }
@@ -260,7 +260,7 @@ class RecordingSubprocessProtocol final : public ProtocolLayer<SubprocessProtoco
     Event e = callback("pipe_data_received");
     e.fd = fd;
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = Digest::of(data);
+    e.digest = recorder_of().digest_of(data);
     deliver(std::move(e), [&] { user_->pipe_data_received(fd, data); });
   }
   void pipe_connection_lost(int fd, const MaybeError& exc) override {
@@ -315,16 +315,24 @@ std::shared_ptr<SubprocessProtocol> Recorder::record_subprocess(std::shared_ptr<
   return std::make_shared<recording::RecordingSubprocessProtocol>(*this, protocol, nullptr);
 }
 
-void Recorder::emit(Event event) {
+void Recorder::emit_in_place(Event& event) {
   for (OpenCall* call : open_calls_) {
-    if (!call->recorded_seq_) call->record(call->call_);
+    if (!call->recorded_seq_) {
+      Event early = call->call_;  // the caller still needs its event for the result
+      call->record(early);
+    }
   }
-  append(std::move(event));
+  append(event);
 }
 
-void Recorder::append(Event event) {
+void Recorder::append(Event& event) {
   event.seq = next_seq_++;
   sink_.on_event(event);
+}
+
+std::optional<std::string> Recorder::digest_of(std::string_view data) const {
+  if (!options_.digests) return std::nullopt;
+  return Digest::of(data);
 }
 
 Recorder::OpenCall::OpenCall(Recorder& recorder, const Event& call,
@@ -338,16 +346,16 @@ Recorder::OpenCall::~OpenCall() {
   open.erase(std::remove(open.begin(), open.end(), this), open.end());
 }
 
-void Recorder::OpenCall::record(Event event) {
+void Recorder::OpenCall::record(Event& event) {
   event.state = state_();
   recorded_seq_ = recorder_.next_seq_;
-  recorder_.append(std::move(event));
+  recorder_.append(event);
 }
 
-void Recorder::OpenCall::finish(Event finished) {
+void Recorder::OpenCall::finish(Event& finished) {
   if (!recorded_seq_) {
     // Calls opened inside this one have finished: only this call can be open and unrecorded here.
-    record(std::move(finished));
+    record(finished);
     return;
   }
   if (!finished.error) return;
@@ -357,7 +365,7 @@ void Recorder::OpenCall::finish(Event finished) {
   note.name = "note";
   note.detail = fmt::format("{} (seq {}) raised {} after the callbacks it ran", finished.name, *recorded_seq_,
                             finished.error->to_string());
-  recorder_.emit(std::move(note));
+  recorder_.emit_in_place(note);
 }
 
 }  // namespace loopspec

@@ -40,15 +40,15 @@ class RecordedConnection {
 
   Event event(EventKind kind, std::string name) const;
   // Attaches the transport's current state and appends the event to the trace.
-  void emit(Event event);
+  void emit(Event& event);
 
   // Runs call, records it as `event` at return (result described by
   // describe_result(event, result)) or with the exception it threw, which is
   // rethrown unchanged.
   template <class Call, class DescribeResult>
-  auto record_call(Event event, Call&& call, DescribeResult&& describe_result) -> std::invoke_result_t<Call&>;
+  auto record_call(Event&& event, Call&& call, DescribeResult&& describe_result) -> std::invoke_result_t<Call&>;
   template <class Call>
-  void record_call(Event event, Call&& call) {
+  void record_call(Event&& event, Call&& call) {
     record_call(std::move(event), std::forward<Call>(call), [](Event&) {});
   }
 
@@ -87,33 +87,33 @@ void RecordedConnection::run_recording_exception(Recorder::OpenCall& open, Event
     call();
   } catch (const ContractError& e) {
     event.error = e.error();
-    open.finish(std::move(event));
+    open.finish(event);
     throw;
   } catch (const std::exception& e) {
     event.error = Error{"RuntimeError", 0, e.what()};
-    open.finish(std::move(event));
+    open.finish(event);
     throw;
   } catch (...) {
     event.error = Error{"RuntimeError", 0, "unknown exception"};
-    open.finish(std::move(event));
+    open.finish(event);
     throw;
   }
 }
 
 template <class Call, class DescribeResult>
-auto RecordedConnection::record_call(Event event, Call&& call, DescribeResult&& describe_result)
+auto RecordedConnection::record_call(Event&& event, Call&& call, DescribeResult&& describe_result)
     -> std::invoke_result_t<Call&> {
   using Result = std::invoke_result_t<Call&>;
   Recorder::OpenCall open(recorder_, event, [this] { return snapshot(); });
   if constexpr (std::is_void_v<Result>) {
     run_recording_exception(open, event, call);
     describe_result(event);
-    open.finish(std::move(event));
+    open.finish(event);
   } else {
     std::optional<Result> result;
     run_recording_exception(open, event, [&] { result.emplace(call()); });
     describe_result(event, *result);
-    open.finish(std::move(event));
+    open.finish(event);
     return std::move(*result);
   }
 }
@@ -206,7 +206,7 @@ class WriteLayer : public Base {
   void write(std::string_view data) override {
     Event e = this->call("write");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = Digest::of(data);
+    e.digest = this->connection_->recorder().digest_of(data);
     this->connection_->record_call(std::move(e), [&] { this->inner_->write(data); });
   }
   void writelines(std::span<const std::string_view> list_of_data) override {
@@ -214,13 +214,14 @@ class WriteLayer : public Base {
     Digest digest;
     std::int64_t total = 0;
     e.detail = nlohmann::json::array();
+    const bool digests = this->connection_->recorder().digests();
     for (std::string_view data : list_of_data) {
-      digest.update(data);
+      if (digests) digest.update(data);
       total += static_cast<std::int64_t>(data.size());
       e.detail.push_back(data.size());
     }
     e.size = total;
-    e.digest = digest.hex();
+    if (digests) e.digest = digest.hex();
     this->connection_->record_call(std::move(e), [&] { this->inner_->writelines(list_of_data); });
   }
   void write_eof() override {
@@ -241,7 +242,7 @@ class DatagramLayer : public Base {
   void sendto(std::string_view data, std::optional<Address> addr) override {
     Event e = this->call("sendto");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = Digest::of(data);
+    e.digest = this->connection_->recorder().digest_of(data);
     if (addr) e.detail = {{"addr", to_json(*addr)}};
     this->connection_->record_call(std::move(e), [&] { this->inner_->sendto(data, addr); });
   }

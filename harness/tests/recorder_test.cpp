@@ -500,6 +500,38 @@ TEST_F(RecorderTest, SubprocessIsRecorded) {
   EXPECT_EQ(last().name, "kill");
 }
 
+// Harness machinery: with digests off, data events keep their sizes and carry no digest; the data still
+// passes through whole.
+TEST_F(RecorderTest, DigestsOffLeaveDataEventsWithSizesOnly) {
+  Trace sized;
+  Recorder sizes_only(sized, RecorderOptions{.digests = false});
+  auto user = std::make_shared<NiceMock<MockProtocol>>();
+  auto inner = stream_transport();
+  auto recorded = sizes_only.record_stream(user);
+  std::shared_ptr<BaseTransport> seen;
+  EXPECT_CALL(*user, connection_made(_)).WillOnce(SaveArg<0>(&seen));
+  recorded->connection_made(inner);
+  auto transport = std::dynamic_pointer_cast<Transport>(seen);
+  ASSERT_NE(transport, nullptr);
+
+  EXPECT_CALL(*user, data_received(std::string_view("hello")));
+  std::dynamic_pointer_cast<Protocol>(recorded)->data_received("hello");
+  EXPECT_EQ(sized.events.back().name, "data_received");
+  EXPECT_EQ(sized.events.back().size, 5);
+  EXPECT_EQ(sized.events.back().digest, std::nullopt);
+
+  EXPECT_CALL(*inner, write(std::string_view("abc")));
+  transport->write("abc");
+  EXPECT_EQ(sized.events.back().size, 3);
+  EXPECT_EQ(sized.events.back().digest, std::nullopt);
+
+  std::vector<std::string_view> pieces = {"ab", "cde"};
+  transport->writelines(pieces);
+  EXPECT_EQ(sized.events.back().size, 5);
+  EXPECT_EQ(sized.events.back().digest, std::nullopt);
+  EXPECT_TRUE(trace.events.empty()) << "the fixture's recorder saw nothing";
+}
+
 // Harness machinery: emit numbers events in order for scenario notes and peer actions too.
 TEST_F(RecorderTest, EmitAssignsIncreasingSeq) {
   Event note;

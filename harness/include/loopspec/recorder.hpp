@@ -15,12 +15,17 @@
 // weakly, so recording adds no ownership cycle; the transport wrapper given
 // to the protocol holds it strongly, like the transport itself would be held.
 // Which fields each event carries: spec/trace-format.md.
+// RecorderOptions::digests = false leaves the data digests out of the events
+// (a digest reads every byte once more; the field is optional in the format),
+// for recording traffic whose contents nobody will compare.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "loopspec/protocols.hpp"
@@ -28,9 +33,13 @@
 
 namespace loopspec {
 
+struct RecorderOptions {
+  bool digests = true;  // each data event carries the digest of its bytes
+};
+
 class Recorder {
  public:
-  explicit Recorder(TraceSink& sink) : sink_(sink) {}
+  explicit Recorder(TraceSink& sink, RecorderOptions options = {}) : sink_(sink), options_(options) {}
 
   // Wraps a Protocol or BufferedProtocol; the result is of the same kind.
   std::shared_ptr<StreamProtocol> record_stream(std::shared_ptr<StreamProtocol> protocol);
@@ -43,7 +52,14 @@ class Recorder {
 
   // Appends an event, assigning seq. Wrappers and scenarios (Peer/Note events) use it.
   // Calls still open are recorded first (see OpenCall).
-  void emit(Event event);
+  void emit(Event event) { emit_in_place(event); }
+  // The same for an event the caller built and will drop (its seq is set):
+  // the wrappers' path, which moves no Event around.
+  void emit_in_place(Event& event);
+
+  // The digest of data for an event, or nothing when digests are off.
+  std::optional<std::string> digest_of(std::string_view data) const;
+  bool digests() const { return options_.digests; }
 
   // A transport call in progress. It is recorded when it returns, with its
   // result; but when the loop runs a callback inside it (CPython calls
@@ -63,11 +79,11 @@ class Recorder {
     // The call returned or raised: `finished` is its event with the result or
     // error. Recorded now unless the call was recorded early; then an error it
     // raised is recorded as a note naming the call's seq.
-    void finish(Event finished);
+    void finish(Event& finished);
 
    private:
     friend class Recorder;
-    void record(Event event);
+    void record(Event& event);
 
     Recorder& recorder_;
     const Event& call_;
@@ -78,9 +94,10 @@ class Recorder {
   void after_callback() { if (after_callback_) after_callback_(); }
 
  private:
-  void append(Event event);
+  void append(Event& event);
 
   TraceSink& sink_;
+  RecorderOptions options_;
   std::uint64_t next_seq_ = 0;
   std::vector<OpenCall*> open_calls_;  // outermost first
   std::uint32_t last_conn_ = 0;
