@@ -70,10 +70,10 @@ Delivery deliver(const SplitPlan& plan, const std::vector<std::size_t>& chunks, 
     out.problem = "the subject has no log";
     return out;
   }
-  // Only a recorded delivery needs a checker.
+  // Only a recorded delivery needs a checker, and the checker reads no digests.
   std::optional<Checker> checker;
   std::optional<Recorder> recorder;
-  if (record) recorder.emplace(checker.emplace());
+  if (record) recorder.emplace(checker.emplace(), RecorderOptions{.digests = false});
 
   std::shared_ptr<StreamProtocol> catcher;
   const CaughtTransport* caught = nullptr;
