@@ -150,7 +150,6 @@ class ProtocolLayer : public I, public ProtocolRecording {
     return *connection_;
   }
   Event callback(std::string name) { return connection().event(EventKind::Callback, std::move(name)); }
-  Recorder& recorder_of() { return recorder_; }
 
   template <class Call>
   void deliver(Event&& entry, Call&& call) {
@@ -206,7 +205,7 @@ class RecordingProtocol final : public StreamLayer<Protocol> {
   void data_received(std::string_view data) override {
     Event e = callback("data_received");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = recorder_of().digest_of(data);
+    e.digest = connection().recorder().digest_of(data);
     deliver(std::move(e), [&] { user_->data_received(data); });
   }
 };
@@ -227,7 +226,9 @@ class RecordingBufferedProtocol final : public StreamLayer<BufferedProtocol> {
   void buffer_updated(std::size_t nbytes) override {
     Event e = callback("buffer_updated");
     e.size = static_cast<std::int64_t>(nbytes);
-    if (nbytes > 0 && nbytes <= lent_.size()) e.digest = recorder_of().digest_of(std::string_view(lent_.data(), nbytes));
+    if (nbytes > 0 && nbytes <= lent_.size()) {
+      e.digest = connection().recorder().digest_of(std::string_view(lent_.data(), nbytes));
+    }
     lent_ = {};
     deliver(std::move(e), [&] { user_->buffer_updated(nbytes); });
   }
@@ -242,7 +243,7 @@ class RecordingDatagramProtocol final : public ProtocolLayer<DatagramProtocol> {
   void datagram_received(std::string_view data, const Address& addr) override {
     Event e = callback("datagram_received");
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = recorder_of().digest_of(data);
+    e.digest = connection().recorder().digest_of(data);
     e.detail = {{"addr", to_json(addr)}};
     deliver(std::move(e), [&] { user_->datagram_received(data, addr); });
   }
@@ -260,7 +261,7 @@ class RecordingSubprocessProtocol final : public ProtocolLayer<SubprocessProtoco
     Event e = callback("pipe_data_received");
     e.fd = fd;
     e.size = static_cast<std::int64_t>(data.size());
-    e.digest = recorder_of().digest_of(data);
+    e.digest = connection().recorder().digest_of(data);
     deliver(std::move(e), [&] { user_->pipe_data_received(fd, data); });
   }
   void pipe_connection_lost(int fd, const MaybeError& exc) override {

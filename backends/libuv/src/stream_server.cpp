@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
-#include <cstring>
 
+#include "loopspec/kit/listening_socket.hpp"
 #include "loopspec/kit/stream_setup.hpp"
 #include "loopspec/libuv/stream_transport.hpp"
 #include "loopspec/libuv/uv_address.hpp"
@@ -18,12 +17,6 @@
 namespace loopspec::libuv {
 
 namespace {
-
-Error bind_error(int err, const Address& where) {
-  return Error::from_errno(err, kit::bind_error_message(where, std::strerror(err)));
-}
-
-bool out_of_resources(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
 
 socklen_t inet_length(const sockaddr* address) {
   return address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -58,8 +51,9 @@ MaybeError StreamServer::listen(const sockaddr* address, socklen_t length, const
                                 const Address& where) {
   family_ = address->sa_family;
   backlog_ = std::max(options.backlog, 1);
-  int fd = ::socket(family_, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error::from_errno(errno);
+  Error error;
+  int fd = kit::open_listening_socket(address, length, options, where, error);
+  if (fd < 0) return error;
   box_ = HandleBox::make(shared_from_this());
   if (int status = uv_poll_init_socket(loop_->uv(), &box_->poll, fd); status < 0) {
     ::close(fd);
@@ -67,17 +61,7 @@ MaybeError StreamServer::listen(const sockaddr* address, socklen_t length, const
     return error_from_status(status);
   }
   box_->adopt();
-  box_->owned_fd = fd;  // closed with the handle, whatever fails below
-  int one = 1;
-  if (family_ != AF_UNIX) {
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
-      return Error::from_errno(errno, "reuse_port not supported by socket module");
-    }
-  }
-  if (family_ == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd, address, length) < 0) return bind_error(errno, where);
-  if (::listen(fd, backlog_) < 0) return Error::from_errno(errno, "listen failed");
+  box_->owned_fd = fd;  // closed with the handle
   sockaddr_storage bound{};
   socklen_t bound_length = sizeof bound;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0) {
@@ -108,23 +92,16 @@ void StreamServer::on_acceptable(uv_poll_t* poll, int status, int /*events*/) {
 }
 
 void StreamServer::accept_pending() {
-  // A backlog's worth at most, so that a flood of connections cannot starve
-  // the connections already open.
-  for (int i = 0; i < backlog_ && box_ != nullptr; ++i) {
-    int fd = ::accept4(box_->owned_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK) return;
-      if (out_of_resources(err)) {
-        loop_->report_exception("socket.accept() out of system resource", Error::from_errno(err));
-        return pause_accepting();
-      }
-      continue;  // ECONNABORTED, EPROTO, EINTR...: that connection is gone, try the next
-    }
+  int exhausted = kit::accept_ready(box_->owned_fd, backlog_, [this](int fd) {
     if (auto error = start_socket_connection(*loop_, fd, family_, factory_, nullptr)) {
       ::close(fd);
       loop_->report_exception("socket.accept()", *error);
     }
+    return box_ != nullptr;  // the factory may have closed the server
+  });
+  if (exhausted != 0) {
+    loop_->report_exception("socket.accept() out of system resource", Error::from_errno(exhausted));
+    pause_accepting();
   }
 }
 

@@ -14,12 +14,11 @@
 // - The loop keeps a serving server alive even when nobody else holds it.
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <vector>
 
 #include "loopspec/event_loop.hpp"
+#include "loopspec/kit/socket_names.hpp"
 #include "loopspec/reference/epoll_loop.hpp"
 
 namespace loopspec::reference {
@@ -45,7 +44,6 @@ class StreamServer final : public Server, public FdWatcher, public std::enable_s
 
  private:
   void pause_accepting();
-  void remove_unix_socket_file();
 
   EpollLoop* loop_;
   StreamProtocolFactory factory_;
@@ -53,9 +51,7 @@ class StreamServer final : public Server, public FdWatcher, public std::enable_s
   int backlog_;
   std::vector<Address> addresses_;
   // The socket file this server created (Unix, not abstract): removed on close if still the same file.
-  std::string unix_path_;
-  dev_t unix_dev_ = 0;
-  ino_t unix_ino_ = 0;
+  kit::ServerSocketFile socket_file_;
 };
 
 }  // namespace loopspec::reference
